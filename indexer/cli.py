@@ -1,0 +1,264 @@
+"""`trialsearch`: reindex, stats, search, sample and serve — thin wrappers over the indexer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .build import GuardError, PagesDirError, full_build
+from .config import load_settings
+from .query import SearchIndex
+from .request import ParamError, parse_params
+from .sample import write_sample
+from .schema import FACETS
+from .store import IndexStore, IndexUnavailable, ReindexLocked
+
+EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+EXIT_GUARD = 3
+EXIT_LOCKED = 4
+EXIT_INDEX = 5
+
+_settings = load_settings()
+pages_option = click.option(
+    "--pages", "pages_dir", type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRIALSEARCH_PAGES_DIR", show_envvar=True,
+    help="Folder of mirror pages (*.md, searched recursively).",
+)
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRIALSEARCH_INDEX_DIR", show_envvar=True, default=_settings.index_dir,
+    show_default=True, help="Index folder (generations and the live pointer).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"trialsearch: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
+def main(verbose: bool) -> None:
+    """Faceted full-text search over a mirror of ClinicalTrials.gov study pages."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@pages_option
+@index_option
+@json_option
+@click.option("--strict", is_flag=True, help="Exit 1 if any page was skipped.")
+@click.option("--procs", type=click.IntRange(1, 16), default=None,
+              help="Writer processes (default: up to 2, the fastest measured here).")
+@click.option("--max-page-bytes", type=click.IntRange(1), default=_settings.max_page_bytes,
+              show_default=True, envvar="TRIALSEARCH_MAX_PAGE_BYTES",
+              help="Pages larger than this are skipped.")
+@click.option("--max-remove", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="Refuse if the new index would drop more than this share of studies.")
+@click.option("--allow-removals", is_flag=True, help="Drop studies whatever their share.")
+def reindex(
+    pages_dir: Path | None, index_dir: Path, as_json: bool, strict: bool, procs: int | None,
+    max_page_bytes: int, max_remove: float, allow_removals: bool,
+) -> None:
+    """Build the index from every page, then make it live atomically.
+
+    A bad page is skipped and reported with its reason; it never stops the run.
+    The live index keeps serving until the new one is complete and checked.
+
+    Exit codes: 0 done; 1 pages skipped with --strict; 2 pages folder missing,
+    unreadable or empty (nothing touched); 3 refused because too many studies
+    would be removed; 4 another reindex is running; 5 the index could not be written.
+    """
+    bar: Any = None
+    interactive = sys.stderr.isatty() and not as_json
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        if interactive:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
+                                    show_pos=True, show_eta=True)
+            bar.__enter__()
+
+    def progress(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+
+    try:
+        report = full_build(
+            pages_dir, index_dir, max_page_bytes=max_page_bytes, procs=procs,
+            max_remove=max_remove, allow_removals=allow_removals,
+            on_start=on_start, progress=progress,
+        )
+    except PagesDirError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except GuardError as exc:
+        _fail(str(exc), EXIT_GUARD)
+    except ReindexLocked as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except OSError as exc:
+        _fail(f"could not write the index: {exc}; the live index is unchanged", EXIT_INDEX)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+    if as_json:
+        data = report.to_dict()
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(
+            f"Indexed {report.indexed} pages in {report.seconds:.1f}s "
+            f"({report.docs_per_second} docs/s); generation {report.generation} is live."
+        )
+        if report.duplicates:
+            click.echo(f"{len(report.duplicates)} duplicate NCT IDs (first file kept):")
+            for dup in report.duplicates:
+                click.echo(f"  {dup['file']}: {dup['nct_id']} already in {dup['kept']}")
+        if report.skipped:
+            click.echo(f"Skipped {len(report.skipped)} pages:")
+            for item in report.skipped:
+                click.echo(f"  {item['file']}: {item['reason']}")
+    if strict and report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@main.command()
+@index_option
+@json_option
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True,
+              help="Values shown per facet in text output.")
+def stats(index_dir: Path, as_json: bool, top: int) -> None:
+    """Documents in the live index, and the count of every facet value."""
+    try:
+        data = SearchIndex(index_dir).stats()
+    except IndexUnavailable as exc:
+        _fail(str(exc), EXIT_INDEX)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    info = data["index"]
+    click.echo(f"{data['documents']} documents, generation {info['generation']}, "
+               f"built {info['built_at']}")
+    for spec in FACETS:
+        values = data["facets"][spec.name]
+        click.echo(f"\n{spec.label} ({len(values)} values)")
+        for value, count in list(values.items())[:top]:
+            click.echo(f"  {count:>8}  {value}")
+
+
+@main.command()
+@click.argument("query", nargs=-1)
+@index_option
+@json_option
+@click.option("--filter", "-f", "filters", multiple=True, metavar="NAME=VALUE",
+              help="Any API parameter, e.g. -f status=RECRUITING -f age=40 (repeatable).")
+@click.option("--status", multiple=True, help="Overall status (repeatable: OR).")
+@click.option("--phase", multiple=True, help="Phase, e.g. PHASE3 (repeatable: OR).")
+@click.option("--country", multiple=True, help="Country (repeatable: OR).")
+@click.option("--sort", default=None, help="relevance, last_update, start_date, enrollment, "
+              "nct_id; prefix - for descending.")
+@click.option("--page", type=int, default=None)
+@click.option("--per-page", type=int, default=None)
+def search(
+    query: tuple[str, ...], index_dir: Path, as_json: bool, filters: tuple[str, ...],
+    status: tuple[str, ...], phase: tuple[str, ...], country: tuple[str, ...],
+    sort: str | None, page: int | None, per_page: int | None,
+) -> None:
+    """Search the index from the terminal (the same query API as the web and JSON)."""
+    params: dict[str, list[str]] = {}
+    if query:
+        params["q"] = [" ".join(query)]
+    for name, values in (("status", status), ("phase", phase), ("country", country)):
+        if values:
+            params[name] = list(values)
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--filter takes NAME=VALUE, got {item!r}", EXIT_USAGE)
+        params.setdefault(name, []).append(value)
+    for name, value in (("sort", sort), ("page", page), ("per_page", per_page)):
+        if value is not None:
+            params[name] = [str(value)]
+    try:
+        req = parse_params(params)
+        resp = SearchIndex(index_dir).search(req)
+    except ParamError as exc:
+        _fail(f"{exc.message}" + (f" (allowed: {', '.join(exc.allowed)})" if exc.allowed
+                                  else ""), EXIT_USAGE)
+    except IndexUnavailable as exc:
+        _fail(str(exc), EXIT_INDEX)
+    if as_json:
+        click.echo(json.dumps(resp.to_dict(), indent=2, ensure_ascii=False))
+        return
+    first = (resp.page - 1) * resp.per_page + 1
+    click.echo(f"{resp.total} studies" + (f", showing {first}-{first + len(resp.results) - 1}"
+                                          if resp.results else ""))
+    if resp.suggestion:
+        click.echo(f"Did you mean: {resp.suggestion}")
+    for hit in resp.results:
+        phases = "/".join(hit["phases"]) or "-"
+        click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
+        click.echo(f"  {hit['overall_status']} · {phases} · {hit['sponsor'] or '-'} · "
+                   f"updated {hit['last_update'] or '-'}")
+        click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder to write the pages into.")
+@click.option("-n", "count", type=click.IntRange(1, 100000), default=300, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def sample(out_dir: Path, count: int, seed: int) -> None:
+    """Write the built-in sample corpus (made-up studies in the mirror format)."""
+    written = write_sample(out_dir, count, seed)
+    click.echo(f"Wrote {written} sample pages to {out_dir}")
+
+
+def ensure_index(index_dir: Path, pages_dir: Path | None) -> None:
+    """Build an index if none is live: from the mirror if configured, else the sample."""
+    if IndexStore(index_dir).current() is not None:
+        return
+    if pages_dir is None:
+        pages_dir = Path(index_dir) / "sample_pages"
+        write_sample(pages_dir)
+        click.echo(f"No mirror configured (TRIALSEARCH_PAGES_DIR): using the built-in sample "
+                   f"in {pages_dir}", err=True)
+    report = full_build(pages_dir, index_dir)
+    click.echo(f"Built generation {report.generation}: {report.indexed} studies", err=True)
+
+
+@main.command()
+@index_option
+@pages_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Gunicorn workers (default from gunicorn.conf.py).")
+@click.option("--ensure-index/--no-ensure-index", "build_missing", default=True,
+              show_default=True,
+              help="Build an index first if none exists (sample corpus without a mirror).")
+def serve(index_dir: Path, pages_dir: Path | None, host: str, port: int, workers: int | None,
+          build_missing: bool) -> None:
+    """Serve the web page and JSON API with gunicorn (config: webapp/gunicorn_conf.py)."""
+    if build_missing:
+        try:
+            ensure_index(index_dir, pages_dir)
+        except (PagesDirError, GuardError, ReindexLocked) as exc:
+            _fail(str(exc), EXIT_USAGE)
+    env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(Path(index_dir).resolve()))
+    args = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--bind", f"{host}:{port}"]
+    if workers:
+        args += ["--workers", str(workers)]
+    args.append("webapp:create_app()")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    os.execve(str(gunicorn), args, env)

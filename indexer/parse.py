@@ -1,0 +1,453 @@
+"""Turn one mirror page into one StudyRecord; the only code in the project that reads Markdown.
+
+A page from outside is untrusted: every problem becomes a PageError with a reason a
+person can act on, never an exception that stops a reindex.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from .record import (
+    Arm,
+    Eligibility,
+    FieldChange,
+    Intervention,
+    Location,
+    Outcome,
+    StudyRecord,
+)
+from .values import (
+    NCT_ID,
+    age_to_years,
+    as_list,
+    as_text,
+    normalize_date,
+    parse_int,
+    parse_yes_no,
+    split_phases,
+    unescape_markdown,
+)
+
+KNOWN_KEYS = {
+    "title",
+    "nct_id",
+    "overall_status",
+    "phase",
+    "sponsor",
+    "study_type",
+    "primary_condition",
+    "countries",
+    "canonical_url",
+    "clinicaltrials_gov",
+    "ct_last_update_post_date",
+    "last_seen_at",
+    "source",
+}
+DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FACT = re.compile(r"^-\s+\*\*(.+?):\*\*\s*(.*)$")
+_ITEM = re.compile(r"^-\s+\*\*((?:\\.|[^\\*])+)\*\*\s*(.*)$")
+_TYPE = re.compile(r"^\(([A-Z][A-Z_ ]*)\)\s*(.*)$")
+_TIME_FRAME = re.compile(r"^_\(time frame:\s*((?:\\.|[^\\])*?)\)_\s*(.*)$")
+_LOCATION_STATUS = re.compile(r"\s+—\s+_([A-Z_]+)_\s*$")
+_MORE_LOCATIONS = re.compile(r"^-\s+…\s+and\s+(\d+)\s+more\s+locations?", re.IGNORECASE)
+_CHANGE = re.compile(r"^-\s+`([^`]+)`\s*(?:—\s*(.*?))?\s*(?:_\((.*?)\)_)?\s*$")
+_NCT_IN_BODY = re.compile(r"\*\*NCT ID:\*\*\s*\[?(NCT\d{8})")
+_ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
+
+
+class PageError(Exception):
+    """A page that cannot be indexed; the message is the reason shown to the operator."""
+
+
+MAX_YAML_DEPTH = 20
+
+
+class _Handler(frontmatter.YAMLHandler):
+    """Safe YAML that also refuses aliases (an alias bomb) and deep nesting, before building.
+
+    Frontmatter is flat key/value data; the event scan costs little next to indexing.
+    """
+
+    def load(self, fm: str, **kwargs: Any) -> Any:
+        depth = 0
+        for event in yaml.parse(fm, Loader=_SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.YAMLError("YAML aliases are not allowed in page frontmatter")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise yaml.YAMLError(f"frontmatter nested deeper than {MAX_YAML_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.load(fm, Loader=_SafeLoader)  # noqa: S506 - the C or Python SafeLoader
+
+
+_HANDLER = _Handler()
+
+
+@lru_cache(maxsize=1)
+def _comma_conditions() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "comma_conditions.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def read_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> StudyRecord:
+    """Read and parse the page at `path`; raise PageError with the reason it was refused."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
+    if size > max_bytes:
+        raise PageError(f"page is {size} bytes, over the {max_bytes}-byte limit")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
+    return parse_page(decode_page(data), expected_id=path.stem)
+
+
+def decode_page(data: bytes) -> str:
+    """Bytes to text: UTF-8 with or without BOM; binary or mis-encoded pages are refused."""
+    if b"\x00" in data:
+        raise PageError("file contains NUL bytes (binary, not a Markdown page)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PageError(f"not valid UTF-8 (byte {exc.start})") from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_page(text: str, expected_id: str | None = None) -> StudyRecord:
+    """Parse page text; `expected_id` (the file name's stem) is checked against the page's ID."""
+    if not text.strip():
+        raise PageError("page is empty")
+    meta, body = _split_frontmatter(text)
+    sections, head = _sections(body)
+
+    nct_raw = meta.get("nct_id")
+    nct_id = (as_text(nct_raw) or "").upper() if nct_raw is not None else ""
+    if not nct_id:
+        match = _NCT_IN_BODY.search(body)
+        if not match:
+            reason = "no nct_id in the frontmatter" if meta else "no frontmatter and no NCT ID"
+            raise PageError(reason)
+        nct_id = match.group(1)
+    if not NCT_ID.match(nct_id):
+        raise PageError(f"invalid nct_id {nct_raw!r} (expected NCT followed by 8 digits)")
+    if expected_id and NCT_ID.match(expected_id.upper()) and expected_id.upper() != nct_id:
+        raise PageError(f"file name says {expected_id} but the page's nct_id is {nct_id}")
+
+    facts = _facts(sections.get("key facts", []))
+    title = as_text(meta.get("title")) or head.get("title") or nct_id
+    record = StudyRecord(nct_id=nct_id, title=title)
+    record.extra = {k: _plain(v) for k, v in meta.items() if k not in KNOWN_KEYS}
+    record.official_title = head.get("official_title")
+    record.overall_status = _enum(meta.get("overall_status")) or _enum(facts.get("status"))
+    record.phases = split_phases(meta.get("phase") if "phase" in meta else facts.get("phase"))
+    record.study_type = _enum(meta.get("study_type")) or _enum(facts.get("study type"))
+    record.sponsor = as_text(meta.get("sponsor")) or facts.get("lead sponsor")
+    record.primary_condition = as_text(meta.get("primary_condition"))
+    record.conditions = split_conditions(facts.get("conditions"), record.primary_condition)
+    if not record.primary_condition and record.conditions:
+        record.primary_condition = record.conditions[0]
+    record.countries = as_list(meta.get("countries"))
+    record.enrollment = parse_int(facts.get("target enrollment"))
+    record.start_date = normalize_date(facts.get("start date"))
+    record.completion_date = normalize_date(facts.get("completion date"))
+    record.last_update = normalize_date(meta.get("ct_last_update_post_date")) or normalize_date(
+        facts.get("ct.gov last update")
+    )
+    record.last_seen_at = as_text(meta.get("last_seen_at"))
+    record.canonical_url = _web_url(meta, "canonical_url", record.extra)
+    record.clinicaltrials_gov = _web_url(meta, "clinicaltrials_gov", record.extra)
+    record.source = as_text(meta.get("source"))
+
+    record.brief_summary = _prose(sections.get("brief summary"))
+    record.detailed_description = _prose(sections.get("detailed description"))
+    record.eligibility = _eligibility(sections.get("eligibility", []))
+    record.arms = [Arm(n, t, d) for n, t, d in _described(sections.get("arms", []))]
+    record.interventions = [
+        Intervention(n, t, d) for n, t, d in _described(sections.get("interventions", []))
+    ]
+    record.primary_outcomes = _outcomes(sections.get("primary outcomes", []))
+    record.locations, record.locations_more = _locations(
+        sections.get("locations", []), record.countries
+    )
+    record.locations_total = head.get("locations_total")
+    record.field_changes = _changes(sections.get("recent field changes", []))
+    record.acronyms = find_acronyms(record.title, record.official_title)
+    return record
+
+
+def _split_frontmatter(text: str) -> tuple[dict[str, Any], str]:
+    if not text.lstrip("\ufeff").startswith("---"):
+        return {}, text
+    try:
+        meta, body = frontmatter.parse(text, handler=_HANDLER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PageError(f"broken YAML frontmatter{where}: {problem}") from exc
+    except RecursionError as exc:
+        raise PageError("YAML frontmatter is nested too deeply") from exc
+    except ValueError as exc:
+        raise PageError(f"unreadable frontmatter: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise PageError("frontmatter is not a mapping of keys to values")
+    return meta, body
+
+
+def _sections(body: str) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Split the body into '## ' sections (lower-cased names) and the header facts."""
+    sections: dict[str, list[str]] = {}
+    head: dict[str, Any] = {}
+    current: list[str] | None = None
+    in_fence = False
+    for line in body.split("\n"):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        if not in_fence:
+            if line.startswith("## "):
+                name = line[3:].strip()
+                match = re.match(r"^(.*?)\s*\((\d+)\)\s*$", name)
+                if match and match.group(1).lower() == "locations":
+                    head["locations_total"] = int(match.group(2))
+                key = re.sub(r"\s*\(.*\)\s*$", "", name).lower()
+                current = sections.setdefault(key, [])
+                continue
+            if line.strip() == "---" and current is not None:
+                current = None  # the footer starts
+                continue
+            if current is None:
+                if line.startswith("# ") and "title" not in head:
+                    head["title"] = unescape_markdown(line[2:].strip()) or None
+                elif line.startswith("**Official Title:**"):
+                    head["official_title"] = unescape_markdown(line.split(":**", 1)[1].strip())
+                continue
+        if current is not None:
+            current.append(line)
+    return sections, head
+
+
+def _facts(lines: list[str]) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    for line in lines:
+        match = _FACT.match(line.strip())
+        if match:
+            facts[match.group(1).strip().lower()] = unescape_markdown(match.group(2).strip())
+    return facts
+
+
+def _enum(value: Any) -> str | None:
+    text = as_text(value)
+    return text.upper().replace(" ", "_") if text else None
+
+
+def _web_url(meta: dict[str, Any], key: str, extra: dict[str, Any]) -> str | None:
+    """Keep only http(s) URLs: a `javascript:` or `data:` link must never reach a page.
+
+    A refused value is kept in `extra` as `<key>_refused`, so nothing is silently lost.
+    """
+    url = as_text(meta.get(key))
+    if url and not re.match(r"^https?://[^\s<>\"']+$", url, re.IGNORECASE):
+        extra[f"{key}_refused"] = url
+        return None
+    return url
+
+
+def _plain(value: Any) -> Any:
+    """Frontmatter extras as JSON-safe values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def split_conditions(joined: str | None, primary: str | None) -> list[str]:
+    """Split the comma-joined Key Facts conditions, keeping names that contain commas whole.
+
+    The join is lossy ("Lymphoma, B-Cell" reads like two names), so the first name
+    comes from the frontmatter's primary_condition and known comma names stay whole.
+    """
+    if not joined:
+        return [primary] if primary else []
+    out: list[str] = []
+    rest = joined
+    if primary and (joined == primary or joined.startswith(primary + ", ")):
+        out.append(primary)
+        rest = joined[len(primary) + 2 :]
+    if not rest:
+        return out
+    parts = rest.split(", ")
+    known = _comma_conditions()
+    i = 0
+    while i < len(parts):
+        for j in range(len(parts), i + 1, -1):
+            candidate = ", ".join(parts[i:j])
+            if candidate in known:
+                out.append(candidate)
+                i = j
+                break
+        else:
+            part = parts[i]
+            if out and part[:1].islower() and i > 0:
+                out[-1] = out[-1] + ", " + part
+            else:
+                out.append(part)
+            i += 1
+    return [c for c in out if c]
+
+
+def _prose(lines: list[str] | None) -> str | None:
+    if not lines:
+        return None
+    text = unescape_markdown("\n".join(lines).strip())
+    return text or None
+
+
+def _eligibility(lines: list[str]) -> Eligibility:
+    facts = _facts([line for line in lines if line.startswith("- ")])
+    criteria: list[str] = []
+    in_fence = False
+    for line in lines:
+        if line.startswith("```"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            criteria.append(line)
+    min_age = facts.get("minimum age")
+    max_age = facts.get("maximum age")
+    sex = _enum(facts.get("sex"))
+    return Eligibility(
+        min_age=min_age,
+        max_age=max_age,
+        min_age_years=age_to_years(min_age),
+        max_age_years=age_to_years(max_age),
+        sex=sex,
+        healthy_volunteers=parse_yes_no(facts.get("healthy volunteers")),
+        criteria="\n".join(criteria).strip("\n") or None,
+    )
+
+
+def _described(lines: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """'- **Name** (TYPE) — description' items, as (name, type, description)."""
+    items = []
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("- "):
+            continue
+        match = _ITEM.match(line)
+        if not match:
+            items.append((unescape_markdown(line[2:].strip()), None, None))
+            continue
+        name = unescape_markdown(match.group(1).strip())
+        rest = match.group(2)
+        kind = None
+        typed = _TYPE.match(rest)
+        if typed:
+            kind, rest = typed.group(1).strip().replace(" ", "_"), typed.group(2)
+        description = rest.split("—", 1)[1].strip() if rest.startswith("—") else rest.strip()
+        items.append((name, kind, unescape_markdown(description) or None))
+    return items
+
+
+def _outcomes(lines: list[str]) -> list[Outcome]:
+    outcomes = []
+    for line in lines:
+        line = line.strip()
+        match = _ITEM.match(line)
+        if not match:
+            continue
+        rest = match.group(2)
+        time_frame = None
+        framed = _TIME_FRAME.match(rest)
+        if framed:
+            time_frame, rest = unescape_markdown(framed.group(1)), framed.group(2)
+        description = rest.split("—", 1)[1].strip() if rest.startswith("—") else rest.strip()
+        outcomes.append(
+            Outcome(
+                measure=unescape_markdown(match.group(1).strip()),
+                time_frame=time_frame,
+                description=unescape_markdown(description) or None,
+            )
+        )
+    return outcomes
+
+
+def _locations(lines: list[str], countries: list[str]) -> tuple[list[Location], int]:
+    """Parse '- Facility, City, State, Country — _STATUS_' lines.
+
+    Facility names contain commas, so the country is matched against the study's
+    countries first (they contain commas too) and the rest is read from the right.
+    """
+    locations: list[Location] = []
+    more = 0
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("- "):
+            continue
+        more_match = _MORE_LOCATIONS.match(line)
+        if more_match:
+            more = int(more_match.group(1))
+            continue
+        body = line[2:]
+        status = None
+        status_match = _LOCATION_STATUS.search(body)
+        if status_match:
+            status = status_match.group(1)
+            body = body[: status_match.start()]
+        text = unescape_markdown(body.strip())
+        rest, country = text, None
+        for name in sorted(countries, key=len, reverse=True):
+            if rest == name or rest.endswith(", " + name):
+                country, rest = name, rest[: -len(name)].rstrip(", ")
+                break
+        parts = [p for p in rest.split(", ")] if rest else []
+        if country is None and len(parts) > 1:
+            country = parts.pop()
+        facility = city = state = None
+        if len(parts) >= 3:
+            facility, city, state = ", ".join(parts[:-2]), parts[-2], parts[-1]
+        elif len(parts) == 2:
+            facility, city = parts
+        elif parts:
+            facility = parts[0]
+        locations.append(Location(text, facility, city, state, country, status))
+    return locations, more
+
+
+def _changes(lines: list[str]) -> list[FieldChange]:
+    changes = []
+    for line in lines:
+        match = _CHANGE.match(line.strip())
+        if match:
+            changes.append(FieldChange(match.group(1), match.group(2) or None, match.group(3)))
+    return changes
+
+
+def find_acronyms(*titles: str | None) -> list[str]:
+    """Acronym-like words of a title (KEYNOTE-189, DAPA-HF, SPRINT): boosted when searched."""
+    found: list[str] = []
+    for title in titles:
+        for match in _ACRONYM.finditer(title or ""):
+            word = match.group(1)
+            upper = sum(ch.isupper() for ch in word)
+            if upper >= 2 and (upper >= len(word.replace("-", "")) * 0.6 or any(
+                ch.isdigit() for ch in word
+            )) and len(word) >= 3 and word not in found:
+                found.append(word)
+    return found

@@ -1,0 +1,536 @@
+"""The query API: one SearchRequest in, one SearchResponse out.
+
+The JSON view, the HTML view and `trialsearch search` all call `SearchIndex.search`.
+Whoosh finds and scores the text matches; filters, facet counts and field sorts are
+numpy operations over per-generation columns (see columns.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import qparser, query
+from whoosh.idsets import DocIdSet
+
+from .columns import MISSING, Columns
+from .request import ENUM_VALUES, ParamError, SearchRequest
+from .schema import (
+    AGE_SCALE,
+    FACETS,
+    FIELD_PREFIXES,
+    TEXT_WEIGHTS,
+    text_analyzer,
+    unpack_record,
+)
+from .snippets import best_passage
+from .store import GenerationInfo, IndexStore, IndexUnavailable
+from .values import date_key
+
+_NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+FEW_RESULTS = 3
+
+
+@dataclass
+class SearchResponse:
+    """The one result shape, rendered as JSON, HTML and terminal text."""
+
+    query: dict[str, Any]
+    total: int
+    page: int
+    per_page: int
+    results: list[dict[str, Any]]
+    facets: dict[str, list[dict[str, Any]]]
+    suggestion: str | None
+    index: dict[str, Any]
+    took_ms: float
+    pinned: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _MaskSet(DocIdSet):
+    """A boolean numpy mask that Whoosh's collector can use as a filter."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+
+    def __contains__(self, docnum: int) -> bool:
+        return 0 <= docnum < len(self.mask) and bool(self.mask[docnum])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(self.mask).tolist())
+
+    def __len__(self) -> int:
+        return int(self.mask.sum())
+
+
+class Snapshot:
+    """One opened generation: its searcher and columns; closed when retired and unused."""
+
+    def __init__(self, info: GenerationInfo, ix: Any) -> None:
+        self.info = info
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self.columns = Columns(self.searcher)
+        self.lock = threading.RLock()
+        self.users = 0
+        self.retired = False
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.searcher.close()
+        with contextlib.suppress(Exception):
+            self.ix.close()
+
+    def index_info(self) -> dict[str, Any]:
+        return {
+            "generation": self.info.generation,
+            "documents": self.columns.documents,
+            "built_at": self.info.built_at,
+            "newest_last_seen_at": self.info.newest_last_seen_at,
+        }
+
+
+class SearchIndex:
+    """The live index of one folder, reopened when a reindex publishes a new generation.
+
+    Never `Searcher.refresh()`: it shows updated documents twice (shared/WHOOSH.md).
+    A new searcher is opened instead; requests in flight finish on the old one.
+    """
+
+    def __init__(self, index_dir: Path | str) -> None:
+        self.store = IndexStore(index_dir)
+        self._lock = threading.Lock()
+        self._snap: Snapshot | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def _current(self) -> Snapshot:
+        stamp = self.store.pointer_stamp()
+        with self._lock:
+            if self._snap is not None and stamp == self._stamp:
+                return self._snap
+            if stamp is None:
+                raise IndexUnavailable(f"no index has been built in {self.store.root}")
+            info, ix = self.store.open_current()
+            try:
+                snap = Snapshot(info, ix)
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    ix.close()
+                raise IndexUnavailable(f"cannot read index {info.directory}: {exc}") from exc
+            old, self._snap, self._stamp = self._snap, snap, stamp
+            if old is not None:
+                old.retired = True
+                if old.users == 0:
+                    old.close()
+            return snap
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open until the caller is done with it."""
+        snap = self._current()
+        with self._lock:
+            snap.users += 1
+        try:
+            yield snap
+        finally:
+            with self._lock:
+                snap.users -= 1
+                if snap.retired and snap.users == 0:
+                    snap.close()
+
+    def info(self) -> dict[str, Any]:
+        with self.use() as snap:
+            return snap.index_info()
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        with self.use() as snap, snap.lock:
+            return run_search(snap, req)
+
+    def get_record(self, nct_id: str) -> dict[str, Any] | None:
+        with self.use() as snap, snap.lock:
+            fields = snap.searcher.document(nct_id=nct_id.upper())
+            return unpack_record(fields["record"]) if fields else None
+
+    def stats(self) -> dict[str, Any]:
+        """Documents and the count of every facet value over the whole index."""
+        with self.use() as snap, snap.lock:
+            cols = snap.columns
+            facets = {}
+            for spec in FACETS:
+                column = cols.facets[spec.name]
+                counts = column.counts(cols.live)
+                facets[spec.name] = {
+                    column.values[i]: int(counts[i])
+                    for i in np.argsort(-counts, kind="stable") if counts[i] > 0
+                }
+            return {"index": snap.index_info(), "documents": cols.documents, "facets": facets}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snap is not None:
+                self._snap.close()
+                self._snap = None
+
+
+# --- text --------------------------------------------------------------------------------
+
+
+def _parser(fields: list[str] | None = None) -> qparser.QueryParser:
+    names = fields or list(TEXT_WEIGHTS)
+    parser = qparser.MultifieldParser(
+        names, schema=None, fieldboosts=TEXT_WEIGHTS, group=qparser.AndGroup
+    )
+    parser.remove_plugin_class(qparser.RangePlugin)
+    parser.remove_plugin_class(qparser.EveryPlugin)
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    # Only real text fields may be named; internal fields (record, f_*) stay out of reach.
+    names_re = "|".join(TEXT_WEIGHTS)
+    parser.replace_plugin(qparser.FieldsPlugin(expr=rf"(?P<text>{names_re}):"))
+    return parser
+
+
+_PARSER_LOCK = threading.Lock()
+
+
+class _Text:
+    """The text part of a request: pinned NCT IDs, the Whoosh query, its terms."""
+
+    def __init__(self, snap: Snapshot, q: str) -> None:
+        self.pinned = []
+        for match in _NCT.finditer(q):
+            nct = "NCT" + match.group(1).zfill(8)
+            if nct not in self.pinned:
+                self.pinned.append(nct)
+        rest = _NCT.sub(" ", q).strip()
+        self.rest = rest
+        self.query: query.Query | None = None
+        if rest and _WORD.search(rest):
+            self.query = _parse_text(snap, rest)
+        elif self.pinned:
+            mentions = [
+                query.Term(name, nct.lower()) for nct in self.pinned for name in TEXT_WEIGHTS
+            ]
+            self.query = query.Or(mentions)
+        self.terms: set[str] = set()
+        if self.query is not None:
+            for _, text in self.query.iter_all_terms():
+                self.terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+
+
+def _parse_text(snap: Snapshot, text: str) -> query.Query:
+    """Whoosh syntax when it parses cleanly; plain AND-ed words when it does not."""
+    schema = snap.ix.schema
+    with _PARSER_LOCK:
+        parser = _parser()
+        parser.schema = schema
+        try:
+            parsed = parser.parse(_prefix_to_field(_balance(text)))
+            if _is_sane(parsed):
+                return parsed
+        except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
+            pass
+        words = " ".join(w for w in _WORD.findall(text) if w.upper() not in _OPERATORS)
+        return parser.parse(words or "")
+
+
+def _balance(text: str) -> str:
+    """Drop quotes or parentheses that do not pair up, so they read as plain words."""
+    if text.count('"') % 2:
+        text = text.replace('"', " ")
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            break
+    if depth != 0:
+        text = text.replace("(", " ").replace(")", " ")
+    return text
+
+
+def _prefix_to_field(text: str) -> str:
+    """`condition:asthma` -> a group over the text fields that prefix searches."""
+
+    def repl(match: re.Match[str]) -> str:
+        fields = FIELD_PREFIXES[match.group(1).lower()]
+        value = match.group(2)
+        if len(fields) == 1:
+            return f"{fields[0]}:{value}"
+        return "(" + " OR ".join(f"{f}:{value}" for f in fields) + ")"
+
+    pattern = "|".join(FIELD_PREFIXES)
+    return re.sub(
+        rf"(?i)\b({pattern}):(\"[^\"]*\"|\([^)]*\)|\S+)", repl, text
+    )
+
+
+def _is_sane(q: query.Query) -> bool:
+    if q is None or q is query.NullQuery:
+        return False
+    for sub in q.leaves():
+        if isinstance(sub, query.Every):
+            return False
+    return True
+
+
+# --- the search --------------------------------------------------------------------------
+
+
+def _selected_values(cols: Columns, req: SearchRequest) -> None:
+    """Refuse filter values the index has never seen (for open-ended facets)."""
+    for name, values in req.filters.items():
+        if name in ENUM_VALUES:
+            continue
+        column = cols.facets[name]
+        for value in values:
+            if value not in column.index:
+                close = difflib.get_close_matches(value, column.values, n=10, cutoff=0.6)
+                raise ParamError(
+                    "unknown_value",
+                    f"no study has {name} '{value}'"
+                    + (f"; close values: {', '.join(close)}" if close else ""),
+                    name,
+                    allowed=close,
+                )
+
+
+def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
+    mask = cols.live.copy()
+    for name, low, high in (
+        ("start_date", req.start_date_from, req.start_date_to),
+        ("last_update", req.last_update_from, req.last_update_to),
+    ):
+        if low or high:
+            mask &= cols.range_mask(
+                name, date_key(low), _date_upper(high), keep_missing=False
+            )
+    if req.enrollment_min is not None or req.enrollment_max is not None:
+        mask &= cols.range_mask("enrollment", req.enrollment_min, req.enrollment_max, False)
+    if req.age is not None:
+        age = round(req.age * AGE_SCALE)
+        mask &= cols.range_mask("min_age_years", None, age, keep_missing=True)
+        mask &= cols.range_mask("max_age_years", age, None, keep_missing=True)
+    return mask
+
+
+def _date_upper(text: str | None) -> int | None:
+    """'2020-05' as an upper bound means the whole of May."""
+    if not text:
+        return None
+    key = date_key(text)
+    return key + 30 if key is not None and len(text) == 7 else key
+
+
+def _facet_lists(
+    cols: Columns, base: np.ndarray, facet_masks: dict[str, np.ndarray], req: SearchRequest
+) -> dict[str, list[dict[str, Any]]]:
+    """Disjunctive counts: each facet counted with every filter applied except its own."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for spec in FACETS:
+        mask = base.copy()
+        for name, fmask in facet_masks.items():
+            if name != spec.name:
+                mask &= fmask
+        column = cols.facets[spec.name]
+        counts = column.counts(mask)
+        selected = req.filters.get(spec.name, [])
+        order = [i for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+        items = [
+            {"value": column.values[i], "count": int(counts[i]),
+             "selected": column.values[i] in selected}
+            for i in order[: req.facet_limit]
+        ]
+        shown = {item["value"] for item in items}
+        for value in selected:
+            if value not in shown:
+                code = column.index.get(value)
+                count = int(counts[code]) if code is not None else 0
+                items.append({"value": value, "count": count, "selected": True})
+        items.sort(key=lambda item: (-item["count"], item["value"]))
+        out[spec.name] = items
+    return out
+
+
+def _sorted_docs(cols: Columns, docs: np.ndarray, sort: str, desc: bool) -> np.ndarray:
+    """Order documents by a column; missing values last either way; ties by NCT ID."""
+    if sort == "nct_id":
+        key = cols.nct_rank[docs]
+        return docs[np.argsort(-key if desc else key, kind="stable")]
+    values = cols.numbers[sort][docs]
+    missing = values == MISSING
+    key = np.where(missing, 0, -values if desc else values)
+    return docs[np.lexsort((cols.nct_rank[docs], key, missing))]
+
+
+def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
+    started = time.perf_counter()
+    cols = snap.columns
+    searcher = snap.searcher
+    _selected_values(cols, req)
+    text = _Text(snap, req.q) if req.q.strip() else None
+
+    match = cols.live.copy()
+    pinned_docs: list[int] = []
+    scores: dict[int, float] = {}
+    if text is not None:
+        match[:] = False
+        if text.query is not None:
+            ids = np.fromiter(text.query.docs(searcher), dtype=np.int64)
+            match[ids] = True
+        for nct in text.pinned:
+            doc = searcher.document_number(nct_id=nct)
+            if doc is not None:
+                pinned_docs.append(doc)
+                match[doc] = True
+    base = match & _range_masks(cols, req)
+    facet_masks = {
+        name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
+    }
+    final = base.copy()
+    for fmask in facet_masks.values():
+        final &= fmask
+    total = int(final.sum())
+    sort, desc = req.effective_sort()
+    start = (req.page - 1) * req.per_page
+    stop = start + req.per_page
+    pinned_here = [d for d in pinned_docs if final[d]]
+
+    if sort == "relevance" and text is not None and text.query is not None:
+        rest_mask = final.copy()
+        rest_mask[pinned_here] = False
+        need = max(0, stop - len(pinned_here))
+        ranked: list[int] = list(pinned_here)
+        if need and rest_mask.any():
+            hits = searcher.search(text.query, filter=_MaskSet(rest_mask), limit=need)
+            for hit in hits:
+                ranked.append(hit.docnum)
+                scores[hit.docnum] = float(hit.score)
+        page_docs = ranked[start:stop]
+    else:
+        if sort == "relevance":
+            sort, desc = "last_update", True
+        others = final.copy()
+        others[pinned_here] = False
+        ordered = _sorted_docs(cols, np.flatnonzero(others), sort, desc)
+        page_docs = (pinned_here + ordered[: max(0, stop - len(pinned_here))].tolist())[start:stop]
+
+    analyzer = text_analyzer()
+    results = [
+        _hit(searcher, doc, scores.get(doc), text.terms if text else set(), analyzer)
+        for doc in page_docs
+    ]
+    facets = _facet_lists(cols, base, facet_masks, req)
+    suggestion = None
+    if text is not None and total < FEW_RESULTS:
+        suggestion = _suggest(snap, req, text, total)
+    return SearchResponse(
+        query=req.to_dict(),
+        total=total,
+        page=req.page,
+        per_page=req.per_page,
+        results=results,
+        facets=facets,
+        suggestion=suggestion,
+        index=snap.index_info(),
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        pinned=[_nct_of(searcher, d) for d in pinned_here],
+    )
+
+
+def _nct_of(searcher: Any, doc: int) -> str:
+    return searcher.stored_fields(doc)["nct_id"]
+
+
+def _hit(searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
+         ) -> dict[str, Any]:
+    record = unpack_record(searcher.stored_fields(doc)["record"])
+    snippet = best_passage(
+        [record.get("brief_summary"), record.get("detailed_description"),
+         "; ".join(record.get("conditions") or []),
+         (record.get("eligibility") or {}).get("criteria")],
+        terms, analyzer,
+    )
+    return {
+        "nct_id": record["nct_id"],
+        "title": record["title"],
+        "overall_status": record.get("overall_status"),
+        "phases": record.get("phases") or [],
+        "study_type": record.get("study_type"),
+        "sponsor": record.get("sponsor"),
+        "conditions": record.get("conditions") or [],
+        "countries": record.get("countries") or [],
+        "enrollment": record.get("enrollment"),
+        "start_date": record.get("start_date"),
+        "last_update": record.get("last_update"),
+        "canonical_url": record.get("canonical_url"),
+        "clinicaltrials_gov": record.get("clinicaltrials_gov"),
+        "score": round(score, 4) if score is not None else None,
+        "snippet": snippet,
+    }
+
+
+def _suggest(snap: Snapshot, req: SearchRequest, text: _Text, total: int) -> str | None:
+    """A corrected query from the index's own (unstemmed) words, if it finds more."""
+    searcher = snap.searcher
+    reader = searcher.reader()
+    corrector = searcher.corrector("spell")
+    changed = False
+    out = []
+    for token in re.split(r"(\s+)", req.q):
+        word = token.lower()
+        if (
+            token.strip()
+            and _WORD.fullmatch(token)
+            and token not in _OPERATORS
+            and len(word) >= 3
+            and not word.isdigit()
+            and not _NCT.fullmatch(token)
+            and reader.doc_frequency("spell", word) == 0
+        ):
+            options = corrector.suggest(word, limit=1, maxdist=2)
+            if options:
+                out.append(options[0])
+                changed = True
+                continue
+        out.append(token)
+    if not changed:
+        return None
+    corrected = "".join(out)
+    alt = SearchRequest(**{**asdict(req), "q": corrected, "page": 1, "per_page": 1})
+    with contextlib.suppress(ParamError):
+        if run_search_count(snap, alt) > total:
+            return corrected
+    return None
+
+
+def run_search_count(snap: Snapshot, req: SearchRequest) -> int:
+    """The total a request would get, without building hits or facets."""
+    cols = snap.columns
+    mask = cols.live.copy()
+    text = _Text(snap, req.q) if req.q.strip() else None
+    if text is not None:
+        mask[:] = False
+        if text.query is not None:
+            mask[np.fromiter(text.query.docs(snap.searcher), dtype=np.int64)] = True
+    mask &= _range_masks(cols, req)
+    for name, values in req.filters.items():
+        mask &= cols.facets[name].mask_for(values, cols.size)
+    return int(mask.sum())
+

@@ -1,0 +1,251 @@
+"""The typed search request, and its strict parsing from URL-style parameters.
+
+The JSON API, the web page and the CLI all build a SearchRequest here, so one
+parameter means the same thing everywhere and is refused the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .schema import FACETS_BY_NAME
+
+STATUSES = (
+    "RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "ENROLLING_BY_INVITATION",
+    "COMPLETED", "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN", "AVAILABLE",
+    "NO_LONGER_AVAILABLE", "TEMPORARILY_NOT_AVAILABLE", "APPROVED_FOR_MARKETING", "WITHHELD",
+)
+PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
+STUDY_TYPES = ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS")
+INTERVENTION_TYPES = (
+    "DRUG", "DEVICE", "BIOLOGICAL", "PROCEDURE", "RADIATION", "BEHAVIORAL", "GENETIC",
+    "DIETARY_SUPPLEMENT", "COMBINATION_PRODUCT", "DIAGNOSTIC_TEST", "OTHER",
+)
+SEXES = ("ALL", "FEMALE", "MALE")
+# Facets whose values are a closed vocabulary; the others are checked against the index.
+ENUM_VALUES: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "phase": PHASES,
+    "study_type": STUDY_TYPES,
+    "intervention_type": INTERVENTION_TYPES,
+    "sex": SEXES,
+    "healthy_volunteers": ("true", "false"),
+}
+SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
+RANGE_PARAMS = (
+    "start_date_from", "start_date_to", "last_update_from", "last_update_to",
+    "enrollment_min", "enrollment_max", "age",
+)
+OTHER_PARAMS = ("q", "sort", "order", "page", "per_page", "facet_limit", "format")
+ALLOWED_PARAMS = (*OTHER_PARAMS, *FACETS_BY_NAME, *RANGE_PARAMS)
+
+MAX_QUERY_CHARS = 500
+MAX_PER_PAGE = 100
+MAX_FACET_LIMIT = 500
+MAX_RESULT_WINDOW = 10_000
+MAX_FILTER_VALUES = 50
+_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+class ParamError(ValueError):
+    """A request parameter that cannot be honoured; becomes HTTP 400."""
+
+    def __init__(
+        self, code: str, message: str, param: str | None = None,
+        allowed: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+        self.allowed = list(allowed) if allowed is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "param": self.param}
+        if self.allowed is not None:
+            data["allowed"] = self.allowed
+        return data
+
+
+@dataclass
+class SearchRequest:
+    """Everything a search can ask for; defaults give the first page of everything."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    start_date_from: str | None = None
+    start_date_to: str | None = None
+    last_update_from: str | None = None
+    last_update_to: str | None = None
+    enrollment_min: int | None = None
+    enrollment_max: int | None = None
+    age: float | None = None
+    sort: str | None = None
+    order: str | None = None
+    page: int = 1
+    per_page: int = 20
+    facet_limit: int = 20
+
+    def effective_sort(self) -> tuple[str, bool]:
+        """(field, descending): relevance with text, newest update without."""
+        sort = self.sort or ("relevance" if self.q.strip() else "last_update")
+        if sort == "relevance" and not self.q.strip():
+            sort = "last_update"
+        if self.order:
+            return sort, self.order == "desc"
+        if self.sort is None or sort == "relevance":
+            return sort, sort != "nct_id"
+        return sort, False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        sort, desc = self.effective_sort()
+        data["sort"] = sort
+        data["order"] = "desc" if desc else "asc"
+        return data
+
+    def to_params(self) -> list[tuple[str, str]]:
+        """The request as URL parameters (for permalinks and toggles), defaults left out."""
+        params: list[tuple[str, str]] = []
+        if self.q:
+            params.append(("q", self.q))
+        for name in FACETS_BY_NAME:
+            params.extend((name, v) for v in self.filters.get(name, []))
+        for name in RANGE_PARAMS:
+            value = getattr(self, name)
+            if value is not None:
+                params.append((name, _fmt_number(value)))
+        if self.sort:
+            params.append(("sort", self.sort))
+        if self.order:
+            params.append(("order", self.order))
+        if self.per_page != 20:
+            params.append(("per_page", str(self.per_page)))
+        if self.page != 1:
+            params.append(("page", str(self.page)))
+        return params
+
+
+def _fmt_number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _one(params: Mapping[str, list[str]], name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise ParamError("repeated_parameter", f"'{name}' may be given only once", name)
+    value = values[0].strip() if values else None
+    return value or None
+
+
+def _int(params: Mapping[str, list[str]], name: str, low: int, high: int) -> int | None:
+    text = _one(params, name)
+    if text is None:
+        return None
+    if not re.fullmatch(r"-?\d{1,12}", text):
+        raise ParamError("invalid_integer", f"'{name}' must be a whole number, got {text!r}", name)
+    value = int(text)
+    if not low <= value <= high:
+        raise ParamError(
+            "out_of_range", f"'{name}' must be between {low} and {high}, got {value}", name
+        )
+    return value
+
+
+def _date(params: Mapping[str, list[str]], name: str) -> str | None:
+    text = _one(params, name)
+    if text is None:
+        return None
+    match = _DATE.match(text)
+    ok = bool(match)
+    if match:
+        month, day = int(match.group(2)), int(match.group(3) or 1)
+        ok = 1 <= month <= 12 and 1 <= day <= 31
+    if not ok:
+        raise ParamError(
+            "invalid_date", f"'{name}' must be a date as YYYY-MM-DD or YYYY-MM, got {text!r}", name
+        )
+    return text
+
+
+def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
+    """Build a SearchRequest from parameters (name -> list of values), or raise ParamError."""
+    params = {k: [str(v) for v in vs] for k, vs in params.items()}
+    unknown = sorted(set(params) - set(ALLOWED_PARAMS))
+    if unknown:
+        raise ParamError(
+            "unknown_parameter", f"unknown parameter '{unknown[0]}'", unknown[0],
+            allowed=list(ALLOWED_PARAMS),
+        )
+    req = SearchRequest()
+    q = " ".join(params.get("q") or []).strip()
+    if len(q) > MAX_QUERY_CHARS:
+        raise ParamError(
+            "query_too_long", f"the query is {len(q)} characters; the limit is {MAX_QUERY_CHARS}",
+            "q",
+        )
+    req.q = q
+    for name in FACETS_BY_NAME:
+        values = [v.strip() for v in params.get(name) or [] if v.strip()]
+        if len(values) > MAX_FILTER_VALUES:
+            raise ParamError(
+                "too_many_values", f"at most {MAX_FILTER_VALUES} values for '{name}'", name
+            )
+        if name in ENUM_VALUES:
+            values = [v.lower() if name == "healthy_volunteers" else v.upper() for v in values]
+            bad = [v for v in values if v not in ENUM_VALUES[name]]
+            if bad:
+                raise ParamError(
+                    "unknown_value", f"'{bad[0]}' is not a value of '{name}'", name,
+                    allowed=list(ENUM_VALUES[name]),
+                )
+        if values:
+            req.filters[name] = list(dict.fromkeys(values))
+    for name in ("start_date_from", "start_date_to", "last_update_from", "last_update_to"):
+        setattr(req, name, _date(params, name))
+    req.enrollment_min = _int(params, "enrollment_min", 0, 10**9)
+    req.enrollment_max = _int(params, "enrollment_max", 0, 10**9)
+    age = _one(params, "age")
+    if age is not None:
+        try:
+            req.age = float(age)
+        except ValueError:
+            req.age = None
+        if req.age is None or not 0 <= req.age <= 150 or req.age != req.age:
+            raise ParamError("invalid_age", f"'age' must be a number of years 0-150, got {age!r}",
+                             "age")
+    sort = _one(params, "sort")
+    if sort:
+        desc = sort.startswith("-")
+        sort = sort.lstrip("-")
+        if sort not in SORTS:
+            raise ParamError("unknown_sort", f"cannot sort by '{sort}'", "sort", allowed=SORTS)
+        req.sort = sort
+        if desc:
+            req.order = "desc"
+    order = _one(params, "order")
+    if order:
+        if order not in ("asc", "desc"):
+            raise ParamError("invalid_order", "'order' must be asc or desc", "order",
+                             allowed=["asc", "desc"])
+        req.order = order
+    req.per_page = _int(params, "per_page", 1, MAX_PER_PAGE) or 20
+    req.page = _int(params, "page", 1, MAX_RESULT_WINDOW) or 1
+    if req.page * req.per_page > MAX_RESULT_WINDOW:
+        raise ParamError(
+            "page_too_deep",
+            f"page × per_page may not exceed {MAX_RESULT_WINDOW}; narrow the search instead",
+            "page",
+        )
+    limit = _int(params, "facet_limit", 1, MAX_FACET_LIMIT)
+    req.facet_limit = limit or 20
+    fmt = _one(params, "format")
+    if fmt and fmt not in ("json", "html"):
+        raise ParamError("invalid_format", "'format' must be json or html", "format",
+                         allowed=["json", "html"])
+    return req

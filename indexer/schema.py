@@ -1,0 +1,205 @@
+"""The Whoosh schema and the mapping from a StudyRecord to an index document.
+
+Facet values are indexed as one term per value (never split at commas, see
+shared/WHOOSH.md) so that `Korea, Republic of` stays one country.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import analysis, fields
+
+from .record import StudyRecord
+from .values import date_key
+
+VALUE_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    """A facet: the request parameter, the index field, and how people see it."""
+
+    name: str
+    field: str
+    label: str
+    multi: bool
+
+
+FACETS: tuple[FacetSpec, ...] = (
+    FacetSpec("status", "f_status", "Status", False),
+    FacetSpec("phase", "f_phase", "Phase", True),
+    FacetSpec("study_type", "f_study_type", "Study type", False),
+    FacetSpec("intervention_type", "f_intervention_type", "Intervention type", True),
+    FacetSpec("sex", "f_sex", "Sex", False),
+    FacetSpec("healthy_volunteers", "f_healthy_volunteers", "Healthy volunteers", False),
+    FacetSpec("country", "f_country", "Country", True),
+    FacetSpec("condition", "f_condition", "Condition", True),
+    FacetSpec("sponsor", "f_sponsor", "Sponsor", False),
+)
+FACETS_BY_NAME = {spec.name: spec for spec in FACETS}
+
+# Numeric columns used for range filters and sorting: name -> (field, is_float).
+NUMERIC_FIELDS: dict[str, tuple[str, bool]] = {
+    "enrollment": ("n_enrollment", False),
+    "start_date": ("n_start_date", False),
+    "completion_date": ("n_completion_date", False),
+    "last_update": ("n_last_update", False),
+    "min_age_years": ("n_min_age", True),
+    "max_age_years": ("n_max_age", True),
+}
+# Ages are stored as whole hundredths of a year: Whoosh's float columns cannot hold "missing".
+AGE_SCALE = 100
+
+# Full-text fields and their weights (query-time boosts under BM25F): what a word there is worth.
+TEXT_WEIGHTS: dict[str, float] = {
+    "acronym": 6.0,
+    "title": 5.0,
+    "conditions": 3.0,
+    "interventions": 2.5,
+    "sponsor_text": 1.5,
+    "summary": 1.5,
+    "description": 1.0,
+    "countries_text": 0.8,
+    "outcomes": 0.6,
+    "arms": 0.6,
+    "eligibility": 0.5,
+    "locations": 0.4,
+}
+# `prefix:` words people can type, and the text fields each one searches.
+FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "acronym"),
+    "condition": ("conditions",),
+    "intervention": ("interventions",),
+    "sponsor": ("sponsor_text",),
+    "country": ("countries_text", "locations"),
+}
+
+
+def _facet_analyzer() -> analysis.Analyzer:
+    return analysis.RegexTokenizer(r"[^\x1f]+")
+
+
+def text_analyzer() -> analysis.Analyzer:
+    """Stemmed English words; accents folded so 'Sjögren' finds 'Sjogren'."""
+    return analysis.StemmingAnalyzer(minsize=1, stoplist=analysis.STOP_WORDS) | (
+        analysis.CharsetFilter(_accent_map())
+    )
+
+
+def spell_analyzer() -> analysis.Analyzer:
+    """Unstemmed words for 'did you mean': suggestions must be real words, not stems."""
+    return analysis.StandardAnalyzer(minsize=3) | analysis.CharsetFilter(_accent_map())
+
+
+def _accent_map() -> Any:
+    from whoosh.support.charset import accent_map
+
+    return accent_map
+
+
+class FacetField(fields.KEYWORD):
+    """One term per value; values joined with an unprintable separator when indexing."""
+
+    def __init__(self, sortable: bool = False) -> None:
+        super().__init__(stored=False, lowercase=False, commas=False, sortable=sortable)
+        self.analyzer = _facet_analyzer()
+
+
+def build_schema() -> fields.Schema:
+    text = {
+        name: fields.TEXT(analyzer=text_analyzer(), stored=False)
+        for name in TEXT_WEIGHTS
+    }
+    facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
+    numbers = {
+        field: fields.NUMERIC(numtype=int, bits=32, sortable=True)
+        for field, _ in NUMERIC_FIELDS.values()
+    }
+    return fields.Schema(
+        nct_id=fields.ID(stored=True, unique=True, sortable=True),
+        nct_text=fields.KEYWORD(lowercase=True),
+        spell=fields.TEXT(analyzer=spell_analyzer(), phrase=False),
+        record=fields.STORED(),
+        **text,
+        **facets,
+        **numbers,
+    )
+
+
+def facet_values(record: StudyRecord) -> dict[str, list[str]]:
+    """The values of every facet for one record, as the index and the tests see them."""
+    hv = record.eligibility.healthy_volunteers
+    return {
+        "status": [record.overall_status] if record.overall_status else [],
+        "phase": list(record.phases),
+        "study_type": [record.study_type] if record.study_type else [],
+        "intervention_type": record.intervention_types,
+        "sex": [record.eligibility.sex] if record.eligibility.sex else [],
+        "healthy_volunteers": [] if hv is None else ["true" if hv else "false"],
+        "country": list(record.countries),
+        "condition": list(record.conditions),
+        "sponsor": [record.sponsor] if record.sponsor else [],
+    }
+
+
+def pack_record(record: StudyRecord) -> bytes:
+    return zlib.compress(json.dumps(record.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_record(blob: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+def _join(parts: list[str | None]) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def record_to_document(record: StudyRecord) -> dict[str, Any]:
+    """The Whoosh document for a record: text fields, facet terms, numeric columns."""
+    elig = record.eligibility
+    doc: dict[str, Any] = {
+        "nct_id": record.nct_id,
+        "nct_text": record.nct_id.lower(),
+        "record": pack_record(record),
+        "acronym": " ".join(record.acronyms),
+        "title": _join([record.title, record.official_title]),
+        "conditions": _join(record.conditions),
+        "interventions": _join(
+            [f"{iv.name} {iv.type or ''}".replace("_", " ") for iv in record.interventions]
+        ),
+        "sponsor_text": record.sponsor or "",
+        "summary": record.brief_summary or "",
+        "description": record.detailed_description or "",
+        "countries_text": _join(record.countries),
+        "outcomes": _join(
+            [_join([o.measure, o.time_frame, o.description]) for o in record.primary_outcomes]
+        ),
+        "arms": _join([_join([a.label, a.description]) for a in record.arms]),
+        "eligibility": elig.criteria or "",
+        "locations": _join([loc.text for loc in record.locations]),
+        "spell": _join(
+            [record.title, *record.conditions, *(iv.name for iv in record.interventions),
+             record.brief_summary]
+        ),
+    }
+    for spec in FACETS:
+        values = [v.replace(VALUE_SEP, " ") for v in facet_values(record)[spec.name]]
+        if values:
+            doc[spec.field] = VALUE_SEP.join(values)
+    numbers = {
+        "enrollment": record.enrollment,
+        "start_date": date_key(record.start_date),
+        "completion_date": date_key(record.completion_date),
+        "last_update": date_key(record.last_update),
+        "min_age_years": elig.min_age_years,
+        "max_age_years": elig.max_age_years,
+    }
+    for name, value in numbers.items():
+        if value is not None:
+            field, is_float = NUMERIC_FIELDS[name]
+            doc[field] = round(value * AGE_SCALE) if is_float else int(value)
+    return {k: v for k, v in doc.items() if v != ""}

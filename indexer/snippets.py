@@ -1,0 +1,79 @@
+"""Highlighted snippets: the best passage of a hit's text with query terms in <mark>.
+
+Only the hits on the page shown are highlighted, and the text is HTML-escaped
+here, so a template may output the snippet as is.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from whoosh import analysis
+
+SNIPPET_CHARS = 260
+SCAN_CHARS = 6000  # a passage past this point is not worth tokenising a long text for
+
+
+def _spans(text: str, terms: set[str], analyzer: analysis.Analyzer) -> list[tuple[int, int, str]]:
+    spans = []
+    for token in analyzer(text, chars=True, mode="query", removestops=False):
+        if token.text in terms:
+            spans.append((token.startchar, token.endchar, token.text))
+    return spans
+
+
+def best_passage(
+    texts: list[str | None], terms: set[str], analyzer: analysis.Analyzer,
+    max_chars: int = SNIPPET_CHARS,
+) -> str:
+    """The window of at most max_chars with the most distinct query terms, marked and escaped."""
+    best: tuple[int, int, str, list[tuple[int, int, str]]] | None = None
+    for text in texts:
+        if not text:
+            continue
+        lowered = text[:SCAN_CHARS].lower()
+        # stems are (nearly always) prefixes of the surface word: skip texts without any
+        hopeful = any(term[:4] in lowered for term in terms)
+        spans = _spans(text[:SCAN_CHARS], terms, analyzer) if terms and hopeful else []
+        if not spans:
+            if best is None:
+                best = (0, 0, text, [])
+            continue
+        for i, (start, _, _) in enumerate(spans):
+            window = [s for s in spans[i:] if s[1] - start <= max_chars]
+            score = len({s[2] for s in window}) * 1000 + len(window)
+            if best is None or score > best[0]:
+                best = (score, start, text, window)
+        if best is not None and best[0] >= len(terms) * 1000:
+            break  # every term is in this passage: no need to read further texts
+    if best is None:
+        return ""
+    _, start, text, window = best
+    return _render(text, start, window, max_chars)
+
+
+def _render(text: str, first: int, window: list[tuple[int, int, str]], max_chars: int) -> str:
+    if window:
+        lead = max(0, first - max_chars // 4)
+        # start at a word boundary
+        if lead > 0:
+            space = text.rfind(" ", 0, lead)
+            lead = space + 1 if space >= 0 and lead - space < 30 else lead
+    else:
+        lead = 0
+    end = min(len(text), lead + max_chars)
+    if end < len(text):
+        space = text.rfind(" ", lead, end)
+        end = space if space > lead + max_chars // 2 else end
+    out = ["…" if lead > 0 else ""]
+    pos = lead
+    for start, stop, _ in window:
+        if start < pos or stop > end:
+            continue
+        out.append(escape(text[pos:start]))
+        out.append("<mark>" + escape(text[start:stop]) + "</mark>")
+        pos = stop
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return " ".join("".join(out).split())

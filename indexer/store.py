@@ -1,0 +1,203 @@
+"""Index generations on disk: build beside the live one, then swap a pointer atomically.
+
+Layout of the index folder:
+    CURRENT.json        which generation is live (replaced with os.replace, never edited)
+    gen-000007/         a complete Whoosh index, its meta.json and manifest.json
+    .reindex.lock       held (fcntl) by the one reindex allowed at a time
+
+Readers only ever follow CURRENT.json, so they see the old index or the new one,
+never a half-built one — even if a reindex is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+POINTER = "CURRENT.json"
+LOCK = ".reindex.lock"
+GEN_PREFIX = "gen-"
+BUILDING_SUFFIX = ".building"
+
+
+class IndexUnavailable(Exception):
+    """No usable index: never built, or unreadable. The message says which."""
+
+
+class ReindexLocked(Exception):
+    """Another reindex holds the lock."""
+
+
+@dataclass
+class GenerationInfo:
+    """What CURRENT.json says about the live index."""
+
+    generation: int
+    directory: str
+    built_at: str
+    documents: int
+    newest_last_seen_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file, fsync it, and rename it over `path`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class IndexStore:
+    """The index folder: its live generation, new generations, and the reindex lock."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def pointer_path(self) -> Path:
+        return self.root / POINTER
+
+    def current(self) -> GenerationInfo | None:
+        """The live generation, or None when no index was ever published here."""
+        try:
+            data = json.loads(self.pointer_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"cannot read {self.pointer_path}: {exc}") from exc
+        try:
+            return GenerationInfo(**data)
+        except TypeError as exc:
+            raise IndexUnavailable(f"{self.pointer_path} is not a generation pointer") from exc
+
+    def pointer_stamp(self) -> tuple[int, int] | None:
+        """A cheap per-request check of whether the live generation may have changed."""
+        try:
+            st = self.pointer_path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def generation_dir(self, info: GenerationInfo) -> Path:
+        return self.root / info.directory
+
+    def open_current(self) -> tuple[GenerationInfo, Any]:
+        """Open the live Whoosh index; IndexUnavailable explains why it cannot be."""
+        info = self.current()
+        if info is None:
+            raise IndexUnavailable(f"no index has been built in {self.root}")
+        path = self.generation_dir(info)
+        try:
+            return info, whoosh_index.open_dir(str(path))
+        except Exception as exc:  # Whoosh raises many kinds for a damaged index
+            raise IndexUnavailable(f"cannot open index generation {info.directory}: {exc}") from exc
+
+    def read_manifest(self, info: GenerationInfo | None = None) -> dict[str, Any]:
+        info = info or self.current()
+        if info is None:
+            return {}
+        try:
+            text = (self.generation_dir(info) / "manifest.json").read_text(encoding="utf-8")
+            return json.loads(text)
+        except (OSError, ValueError):
+            return {}
+
+    def new_generation_dir(self) -> tuple[int, Path]:
+        """A fresh, empty folder for the next generation (marked as building)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        current = self.current()
+        numbers = [current.generation if current else 0]
+        for child in self.root.iterdir():
+            name = child.name.removesuffix(BUILDING_SUFFIX)
+            if name.startswith(GEN_PREFIX) and name[len(GEN_PREFIX) :].isdigit():
+                numbers.append(int(name[len(GEN_PREFIX) :]))
+        number = max(numbers) + 1
+        path = self.root / f"{GEN_PREFIX}{number:06d}{BUILDING_SUFFIX}"
+        path.mkdir()
+        return number, path
+
+    def publish(self, number: int, building_dir: Path, info: GenerationInfo) -> GenerationInfo:
+        """Make a finished generation live: rename its folder, then swap the pointer."""
+        final = self.root / f"{GEN_PREFIX}{number:06d}"
+        os.replace(building_dir, final)
+        info.directory = final.name
+        write_json_atomic(final / "meta.json", info.to_dict())
+        write_json_atomic(self.pointer_path, info.to_dict())
+        return info
+
+    def bump(self, info: GenerationInfo) -> GenerationInfo:
+        """Announce new content in the same folder (an incremental commit) to the workers."""
+        write_json_atomic(self.generation_dir(info) / "meta.json", info.to_dict())
+        write_json_atomic(self.pointer_path, info.to_dict())
+        return info
+
+    def cleanup(self, keep: int = 2) -> list[str]:
+        """Remove half-built folders and all but the newest `keep` finished generations.
+
+        The previous generation is kept so that workers still reading it can finish.
+        """
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        live = self.current()
+        finished = sorted(
+            p for p in self.root.iterdir()
+            if p.is_dir() and p.name.startswith(GEN_PREFIX) and not p.name.endswith(BUILDING_SUFFIX)
+        )
+        stale = [p for p in self.root.iterdir() if p.name.endswith(BUILDING_SUFFIX)]
+        old = [p for p in finished[:-keep] if not live or p.name != live.directory]
+        for path in stale + old:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        return removed
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the reindex lock; a second reindex gets ReindexLocked at once.
+
+        An fcntl lock dies with its process, so a SIGKILLed reindex leaves no stale lock.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / LOCK, "a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise ReindexLocked(
+                        f"another reindex is running on {self.root} (lock {LOCK} is held)"
+                    ) from exc
+                raise
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()

@@ -1,0 +1,143 @@
+"""Shared fixtures: temp indexes built for real, the shared corpus, a live gunicorn server."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from indexer.build import full_build
+from indexer.sample import write_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TRIALSEARCH_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus" / "ctgov_real.jsonl.gz"
+RENDER = SHARED / "tools" / "render_pages.py"
+EXAMPLE = SHARED / "examples" / "NCT04554719.md"
+REAL_SAMPLE_SIZE = 2000
+
+
+def require_shared(path: Path) -> None:
+    """Skip where ../shared is absent (a user's machine); fail under CI, where it must be."""
+    if path.exists():
+        return
+    message = f"{path} not found: these tests need the shared corpus next to the checkout"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def example_page() -> Path:
+    require_shared(EXAMPLE)
+    return EXAMPLE
+
+
+@pytest.fixture(scope="session")
+def real_records() -> dict[str, dict]:
+    """The first REAL_SAMPLE_SIZE records (with valid IDs), as render_pages.py takes them."""
+    require_shared(CORPUS)
+    records: dict[str, dict] = {}
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            nct = rec.get("nct_id") or ""
+            if len(nct) == 11 and nct.startswith("NCT") and nct[3:].isdigit():
+                records[nct] = rec
+                if len(records) >= REAL_SAMPLE_SIZE:
+                    break
+    return records
+
+
+@pytest.fixture(scope="session")
+def real_pages(tmp_path_factory, real_records) -> Path:
+    require_shared(RENDER)
+    out = tmp_path_factory.mktemp("real_pages")
+    subprocess.run(
+        [sys.executable, str(RENDER), str(CORPUS), str(out), "--limit", str(REAL_SAMPLE_SIZE)],
+        check=True, capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, real_pages) -> Path:
+    index_dir = tmp_path_factory.mktemp("real_index")
+    report = full_build(real_pages, index_dir)
+    assert report.indexed == REAL_SAMPLE_SIZE, report.skipped[:5]
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def sample_pages(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample_pages")
+    write_sample(out, 300)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, sample_pages) -> Path:
+    index_dir = tmp_path_factory.mktemp("sample_index")
+    full_build(sample_pages, index_dir, procs=1)
+    return index_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real gunicorn serving an index folder on a free loopback port."""
+
+    def __init__(self, index_dir: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index_dir), WEB_CONCURRENCY=str(workers),
+                   TRIALSEARCH_ACCESS_LOG="/dev/null")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "--bind",
+             f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.proc.stdout.read().decode()[-2000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code in (200, 503):
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=30, **kwargs)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def sample_server(sample_index):
+    server = Server(sample_index)
+    yield server
+    server.stop()

@@ -1,0 +1,34 @@
+"""The HTTP face of trialsearch: an app factory with a JSON API and a search page.
+
+Nothing is opened at import time; the index is opened by the first request that
+needs it, and followed to every new generation a reindex publishes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from indexer.config import load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = load_settings()
+    app.config.from_mapping(
+        INDEX_DIR=str(settings.index_dir),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.from_prefixed_env("TRIALSEARCH")
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+
+    from . import api, errors, pages, state
+
+    state.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,48 @@
+"""JSON endpoints for agents: search, one study, health, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request
+
+from indexer.request import parse_params
+from indexer.store import IndexUnavailable
+
+from .errors import json_error
+from .openapi import openapi_document
+from .state import get_index
+
+bp = Blueprint("api", __name__)
+_NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
+
+
+@bp.get("/api/search")
+def search():
+    req = parse_params(request.args.to_dict(flat=False))
+    return jsonify(get_index().search(req).to_dict())
+
+
+@bp.get("/api/trials/<nct_id>")
+def trial(nct_id: str):
+    if not _NCT.match(nct_id):
+        return json_error(400, "invalid_nct_id",
+                          "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719", "nct_id")
+    record = get_index().get_record(nct_id)
+    if record is None:
+        return json_error(404, "not_found", f"no study {nct_id.upper()} in the index", "nct_id")
+    return jsonify(record)
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        info = get_index().info()
+    except IndexUnavailable as exc:
+        return jsonify({"status": "unavailable", "reason": str(exc)}), 503
+    return jsonify({"status": "ok", "index": info})

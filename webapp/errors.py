@@ -1,0 +1,71 @@
+"""Errors in the caller's format: JSON under /api and /healthz, a friendly page elsewhere.
+
+No stack trace or file path ever reaches a response; the log keeps the details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.request import ParamError
+from indexer.store import IndexUnavailable
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def json_error(status: int, code: str, message: str, param: str | None = None,
+               **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message, "param": param}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ParamError)
+    def param_error(exc: ParamError):
+        if wants_json():
+            return json_error(400, exc.code, exc.message, exc.param, allowed=exc.allowed)
+        return render_template("error.html", status=400, message=exc.message,
+                               allowed=exc.allowed), 400
+
+    @app.errorhandler(IndexUnavailable)
+    def unavailable(exc: IndexUnavailable):
+        app.logger.error("index unavailable: %s", exc)
+        message = "The search index is not available right now. Please try again shortly."
+        if wants_json():
+            return json_error(503, "index_unavailable", message)
+        return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return json_error(exc.code or 500, code, exc.description or exc.name)
+        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s", request.path)
+        message = "Something went wrong on our side; the error was logged."
+        if wants_json():
+            return json_error(500, "internal_error", message)
+        return render_template("error.html", status=500, message=message), 500
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

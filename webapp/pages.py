@@ -1,0 +1,138 @@
+"""The search page: the same SearchResponse as the API, rendered as HTML for people.
+
+Every state is a GET URL, toggle and remove links are built here on the server,
+so the page works with JavaScript off and the back button always works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request
+from markupsafe import Markup
+
+from indexer.query import SearchResponse
+from indexer.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
+from indexer.schema import FACETS
+
+from .state import get_index
+
+bp = Blueprint("pages", __name__)
+
+SORT_CHOICES = [
+    ("", "Best match"),
+    ("-last_update", "Recently updated"),
+    ("-start_date", "Newest start"),
+    ("start_date", "Oldest start"),
+    ("-enrollment", "Largest enrollment"),
+    ("nct_id", "NCT ID"),
+]
+RANGE_LABELS = {
+    "start_date_from": "Start from", "start_date_to": "Start to",
+    "last_update_from": "Updated from", "last_update_to": "Updated to",
+    "enrollment_min": "Enrollment ≥", "enrollment_max": "Enrollment ≤", "age": "Age",
+}
+VALUE_LABELS = {"true": "Yes", "false": "No", "NA": "Not applicable"}
+
+
+def _url(params: list[tuple[str, str]], endpoint: str = "/search") -> str:
+    return endpoint + ("?" + urlencode(params) if params else "")
+
+
+def _without(params: list[tuple[str, str]], name: str, value: str | None = None
+             ) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in params if not (k == name and (value is None or v == value))]
+
+
+def _reset_page(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in params if k != "page"]
+
+
+def pretty(value: str) -> str:
+    """RECRUITING -> Recruiting, PHASE1 -> Phase 1, for display only."""
+    if value in VALUE_LABELS:
+        return VALUE_LABELS[value]
+    if value.isupper() and " " not in value:
+        text = value.replace("_", " ").capitalize()
+        return text.replace("Phase", "Phase ").replace("  ", " ").replace("Early phase", "Early")
+    return value
+
+
+def safe_link(url: str | None) -> str | None:
+    """Only http(s) URLs become links; anything else (javascript:, data:) is shown as text."""
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
+    params = req.to_params()
+    base = _reset_page(params)
+    facets = []
+    for spec in FACETS:
+        items = []
+        for item in resp.facets[spec.name]:
+            toggled = (_without(base, spec.name, item["value"]) if item["selected"]
+                       else [*base, (spec.name, item["value"])])
+            items.append({**item, "label": pretty(item["value"]), "toggle_url": _url(toggled)})
+        facets.append({"name": spec.name, "label": spec.label, "values": items,
+                       "selected": bool(req.filters.get(spec.name))})
+    chips = [
+        {"label": f"{spec.label}: {pretty(value)}", "url": _url(_without(base, spec.name, value))}
+        for spec in FACETS for value in req.filters.get(spec.name, [])
+    ]
+    for name in RANGE_PARAMS:
+        value = getattr(req, name)
+        if value is not None:
+            shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            chips.append({"label": f"{RANGE_LABELS[name]}: {shown}",
+                          "url": _url(_without(base, name))})
+    clear_all = _url([(k, v) for k, v in base if k in ("q", "sort", "order", "per_page")])
+    pages = []
+    last = min(resp.pages, 10_000 // req.per_page)
+    for number in sorted({1, last, *range(max(1, req.page - 2), min(last, req.page + 2) + 1)}):
+        pages.append({"number": number, "current": number == req.page,
+                      "url": _url([*base, ("page", str(number))] if number > 1 else base)})
+    current_sort = req.sort and (("-" if req.order == "desc" else "") + req.sort)
+    return {
+        "facets": facets,
+        "chips": chips,
+        "clear_all": clear_all if chips else None,
+        "pages": pages,
+        "prev_url": _url([*base, ("page", str(req.page - 1))]) if req.page > 1 else None,
+        "next_url": _url([*base, ("page", str(req.page + 1))]) if req.page < last else None,
+        "json_url": _url(params, "/api/search"),
+        "suggestion_url": _url([("q", resp.suggestion), *[p for p in base if p[0] != "q"]])
+        if resp.suggestion else None,
+        "sort_choices": SORT_CHOICES,
+        "current_sort": current_sort or "",
+        "first": (req.page - 1) * req.per_page + 1,
+    }
+
+
+@bp.app_template_filter("pretty")
+def _pretty_filter(value: str) -> str:
+    return pretty(value)
+
+
+@bp.app_template_filter("safe_link")
+def _safe_link_filter(url: str | None) -> str | None:
+    return safe_link(url)
+
+
+@bp.get("/")
+@bp.get("/search")
+def search_page():
+    args = request.args.to_dict(flat=False)
+    try:
+        req = parse_params(args)
+        resp = get_index().search(req)
+    except ParamError as exc:
+        return render_template("search.html", req=None, resp=None, view=None,
+                               q=" ".join(args.get("q", [])), error=exc), 400
+    view = build_view(req, resp)
+    html = render_template("search.html", req=req, resp=resp, view=view, q=req.q, error=None,
+                           snippet=lambda s: Markup(s))
+    return html, 200, {"Link": f'<{view["json_url"]}>; rel="alternate"; '
+                                   f'type="application/json"'}

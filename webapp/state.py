@@ -1,0 +1,22 @@
+"""The app's one SearchIndex, created lazily and shared by the requests of a worker."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from indexer.query import SearchIndex
+
+_KEY = "trialsearch.index"
+
+
+def get_index() -> SearchIndex:
+    """The worker's SearchIndex; it reopens by itself when a new generation goes live."""
+    index = current_app.extensions.get(_KEY)
+    if index is None:
+        index = SearchIndex(current_app.config["INDEX_DIR"])
+        current_app.extensions[_KEY] = index
+    return index
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_KEY] = None
