@@ -201,8 +201,10 @@ def search(
         click.echo(json.dumps(resp.to_dict(), indent=2, ensure_ascii=False))
         return
     first = (resp.page - 1) * resp.per_page + 1
-    click.echo(f"{resp.total} studies" + (f", showing {first}-{first + len(resp.results) - 1}"
-                                          if resp.results else ""))
+    noun = "study" if resp.total == 1 else "studies"
+    click.echo(f"{resp.total} {noun}" + (f", showing {first}-{first + len(resp.results) - 1}"
+                                          if resp.results and resp.total > len(resp.results)
+                                          else ""))
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")
     for hit in resp.results:

@@ -94,6 +94,12 @@ class _Handler(frontmatter.YAMLHandler):
 _HANDLER = _Handler()
 
 
+# Words that start the tail of one condition name rather than a new name ("…, in Relapse").
+_CONTINUATIONS = frozenset(
+    "in with without and or of not due nos unspecified except other including excluding".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _comma_conditions() -> frozenset[str]:
     path = Path(__file__).with_name("data") / "comma_conditions.txt"
@@ -304,7 +310,7 @@ def split_conditions(joined: str | None, primary: str | None) -> list[str]:
                 break
         else:
             part = parts[i]
-            if out and part[:1].islower() and i > 0:
+            if out and part.split(" ", 1)[0] in _CONTINUATIONS:
                 out[-1] = out[-1] + ", " + part
             else:
                 out.append(part)

@@ -199,7 +199,6 @@ def _parser(fields: list[str] | None = None) -> qparser.QueryParser:
     )
     parser.remove_plugin_class(qparser.RangePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
-    parser.remove_plugin_class(qparser.BoostPlugin)
     parser.add_plugin(qparser.PlusMinusPlugin())
     # Only real text fields may be named; internal fields (record, f_*) stay out of reach.
     names_re = "|".join(TEXT_WEIGHTS)
@@ -301,7 +300,11 @@ def _selected_values(cols: Columns, req: SearchRequest) -> None:
         column = cols.facets[name]
         for value in values:
             if value not in column.index:
-                close = difflib.get_close_matches(value, column.values, n=10, cutoff=0.6)
+                lowered = value.lower()
+                close = [v for v in column.values if lowered in v.lower()][:10]
+                close += [v for v in difflib.get_close_matches(value, column.values, n=10,
+                                                               cutoff=0.6) if v not in close]
+                close = close[:10]
                 raise ParamError(
                     "unknown_value",
                     f"no study has {name} '{value}'"

@@ -1,0 +1,112 @@
+"""`trialsearch` end to end in a subprocess: exit codes, summaries, the skipped list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pagemaker import make_page, write_pages
+
+CLI = [str(Path(sys.executable).with_name("trialsearch"))]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def good_pages(folder: Path) -> Path:
+    return write_pages(folder, {
+        "NCT00000001": make_page("NCT00000001", "Asthma inhaler study"),
+        "NCT00000002": make_page("NCT00000002", "Knee pain trial", status="COMPLETED",
+                                 conditions=("Knee Osteoarthritis",),
+                                 countries=("Korea, Republic of",)),
+    })
+
+
+def test_reindex_json_summary_lists_indexed_skipped_and_duplicates(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    (pages / "NCT00000003.md").write_text("---\ntitle: [broken\n---\n")
+    (pages / "sub").mkdir()
+    (pages / "sub" / "NCT00000001.md").write_text(make_page("NCT00000001", "Copy"))
+    result = run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["indexed"] == 2
+    assert summary["skipped"] == [{"file": "NCT00000003.md",
+                                   "reason": summary["skipped"][0]["reason"]}]
+    assert summary["skipped"][0]["reason"].startswith("broken YAML frontmatter at line 3")
+    assert summary["duplicates"] == [
+        {"nct_id": "NCT00000001", "file": "sub/NCT00000001.md", "kept": "NCT00000001.md"}
+    ]
+    assert summary["seconds"] > 0 and summary["generation"] == 1
+
+
+def test_reindex_text_summary_and_strict_exit_code(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    (pages / "NCT00000009.md").write_text("")
+    result = run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 0
+    assert "Indexed 2 pages" in result.stdout
+    assert "NCT00000009.md: page is empty" in result.stdout
+    strict = run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"), "--strict")
+    assert strict.returncode == 1
+
+
+def test_missing_pages_folder_is_a_one_line_error_and_touches_nothing(tmp_path):
+    index = tmp_path / "ix"
+    result = run("reindex", "--pages", str(tmp_path / "nope"), "--index", str(index))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "does not exist" in result.stderr
+    assert not index.exists()
+
+
+def test_pages_folder_from_the_environment(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    env = {"PATH": "/usr/bin:/bin", "TRIALSEARCH_PAGES_DIR": str(pages),
+           "TRIALSEARCH_INDEX_DIR": str(tmp_path / "ix")}
+    result = run("reindex", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["indexed"] == 2
+
+
+def test_stats_counts_every_facet_value(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"))
+    result = run("stats", "--index", str(tmp_path / "ix"), "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["documents"] == 2
+    assert stats["facets"]["status"] == {"RECRUITING": 1, "COMPLETED": 1}
+    assert stats["facets"]["country"] == {"France": 1, "Korea, Republic of": 1}
+    text = run("stats", "--index", str(tmp_path / "ix"))
+    assert "2 documents" in text.stdout and "Korea, Republic of" in text.stdout
+
+
+def test_stats_without_an_index_fails_clearly(tmp_path):
+    result = run("stats", "--index", str(tmp_path / "none"))
+    assert result.returncode == 5
+    assert "no index has been built" in result.stderr
+
+
+def test_search_prints_results_and_json(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"))
+    text = run("search", "asthma", "--index", str(tmp_path / "ix"))
+    assert text.returncode == 0
+    assert text.stdout.startswith("1 study\n") and "NCT00000001" in text.stdout
+    data = json.loads(run("search", "--index", str(tmp_path / "ix"), "--status", "COMPLETED",
+                          "--json").stdout)
+    assert [h["nct_id"] for h in data["results"]] == ["NCT00000002"]
+    bad = run("search", "x", "--index", str(tmp_path / "ix"), "-f", "status=NOPE")
+    assert bad.returncode == 2 and "'NOPE' is not a value of 'status'" in bad.stderr
+
+
+def test_help_explains_every_command():
+    for command in ("reindex", "stats", "search", "serve", "sample"):
+        result = run(command, "--help")
+        assert result.returncode == 0
+        assert "Usage:" in result.stdout and "--help" in result.stdout
+    assert "Exit codes" in run("reindex", "--help").stdout
