@@ -464,12 +464,7 @@ def _nct_of(searcher: Any, doc: int) -> str:
 def _hit(searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
          ) -> dict[str, Any]:
     record = unpack_record(searcher.stored_fields(doc)["record"])
-    snippet = best_passage(
-        [record.get("brief_summary"), record.get("detailed_description"),
-         "; ".join(record.get("conditions") or []),
-         (record.get("eligibility") or {}).get("criteria")],
-        terms, analyzer,
-    )
+    snippet = best_passage(_snippet_sources(record), terms, analyzer)
     return {
         "nct_id": record["nct_id"],
         "title": record["title"],
@@ -487,6 +482,27 @@ def _hit(searcher: Any, doc: int, score: float | None, terms: set[str], analyzer
         "score": round(score, 4) if score is not None else None,
         "snippet": snippet,
     }
+
+
+def _snippet_sources(record: dict[str, Any]) -> list[str | None]:
+    """Texts a snippet may come from, best first; the title is shown anyway."""
+    def described(items: list[dict[str, Any]], name: str) -> str:
+        return "; ".join(
+            f"{item.get(name)}" + (f": {item['description']}" if item.get("description") else "")
+            for item in items
+        )
+
+    return [
+        record.get("brief_summary"),
+        record.get("detailed_description"),
+        "Conditions: " + "; ".join(record.get("conditions") or []),
+        "Interventions: " + described(record.get("interventions") or [], "name"),
+        "Arms: " + described(record.get("arms") or [], "label"),
+        "Outcomes: " + described(record.get("primary_outcomes") or [], "measure"),
+        (record.get("eligibility") or {}).get("criteria"),
+        "Sponsor: " + (record.get("sponsor") or ""),
+        "Locations: " + "; ".join(loc.get("text") or "" for loc in record.get("locations") or []),
+    ]
 
 
 def _suggest(snap: Snapshot, req: SearchRequest, text: _Text, total: int) -> str | None:

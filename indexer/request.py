@@ -39,7 +39,7 @@ RANGE_PARAMS = (
     "start_date_from", "start_date_to", "last_update_from", "last_update_to",
     "enrollment_min", "enrollment_max", "age",
 )
-OTHER_PARAMS = ("q", "sort", "order", "page", "per_page", "facet_limit", "format")
+OTHER_PARAMS = ("q", "sort", "order", "page", "per_page", "facet_limit")
 ALLOWED_PARAMS = (*OTHER_PARAMS, *FACETS_BY_NAME, *RANGE_PARAMS)
 
 MAX_QUERY_CHARS = 500
@@ -244,8 +244,4 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
         )
     limit = _int(params, "facet_limit", 1, MAX_FACET_LIMIT)
     req.facet_limit = limit or 20
-    fmt = _one(params, "format")
-    if fmt and fmt not in ("json", "html"):
-        raise ParamError("invalid_format", "'format' must be json or html", "format",
-                         allowed=["json", "html"])
     return req

@@ -54,17 +54,24 @@ def best_passage(
 
 def _render(text: str, first: int, window: list[tuple[int, int, str]], max_chars: int) -> str:
     if window:
-        lead = max(0, first - max_chars // 4)
-        # start at a word boundary
+        # a little context before the first match, but never wasted room at the end
+        lead = max(0, min(first - max_chars // 4, len(text) - max_chars))
+        # start at a word boundary (any white space: paragraphs end in newlines)
         if lead > 0:
-            space = text.rfind(" ", 0, lead)
-            lead = space + 1 if space >= 0 and lead - space < 30 else lead
+            space = max(text.rfind(ch, 0, lead) for ch in " \n\t")
+            if space >= 0 and lead - space < 30:
+                lead = space + 1
+            else:
+                ahead = [i for i in (text.find(ch, lead, first) for ch in " \n\t") if i >= 0]
+                lead = min(ahead) + 1 if ahead else first
     else:
         lead = 0
     end = min(len(text), lead + max_chars)
     if end < len(text):
-        space = text.rfind(" ", lead, end)
+        space = max(text.rfind(ch, lead, end) for ch in " \n\t")
         end = space if space > lead + max_chars // 2 else end
+    if window:
+        end = max(end, window[-1][1])  # the window's last match is always shown
     out = ["…" if lead > 0 else ""]
     pos = lead
     for start, stop, _ in window:

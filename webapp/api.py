@@ -44,5 +44,6 @@ def healthz():
     try:
         info = get_index().info()
     except IndexUnavailable as exc:
-        return jsonify({"status": "unavailable", "reason": str(exc)}), 503
+        reason = str(exc).replace(str(get_index().store.root), "<index folder>")
+        return jsonify({"status": "unavailable", "reason": reason}), 503
     return jsonify({"status": "ok", "index": info})

@@ -33,7 +33,10 @@ RANGE_LABELS = {
     "last_update_from": "Updated from", "last_update_to": "Updated to",
     "enrollment_min": "Enrollment ≥", "enrollment_max": "Enrollment ≤", "age": "Age",
 }
-VALUE_LABELS = {"true": "Yes", "false": "No", "NA": "Not applicable"}
+VALUE_LABELS = {
+    "true": "Yes", "false": "No", "NA": "Not applicable", "EARLY_PHASE1": "Early phase 1",
+    "PHASE1": "Phase 1", "PHASE2": "Phase 2", "PHASE3": "Phase 3", "PHASE4": "Phase 4",
+}
 
 
 def _url(params: list[tuple[str, str]], endpoint: str = "/search") -> str:
@@ -54,8 +57,7 @@ def pretty(value: str) -> str:
     if value in VALUE_LABELS:
         return VALUE_LABELS[value]
     if value.isupper() and " " not in value:
-        text = value.replace("_", " ").capitalize()
-        return text.replace("Phase", "Phase ").replace("  ", " ").replace("Early phase", "Early")
+        return value.replace("_", " ").capitalize()
     return value
 
 

@@ -1,0 +1,150 @@
+"""The search page in headless Chromium: search, tick facets, page, go back; also without JS."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _require_browser() -> None:
+    if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
+        return
+    message = "Debian's chromium and chromium-driver are needed (apt-get install chromium " \
+              "chromium-driver; .ci/run installs them)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, condition, timeout=15):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+
+
+def count_text(driver) -> int:
+    text = driver.find_element("id", "count").text
+    match = re.match(r"([\d,]+) stud", text)
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
+def facet_count(driver, facet: str, value: str) -> int:
+    box = driver.find_element("css selector", f"#facet-{facet} input[value='{value}']")
+    return int(box.find_element("xpath", "./following-sibling::a").text)
+
+
+def test_search_tick_two_facets_page_and_go_back(browser, sample_server):
+    driver = browser
+    driver.get(sample_server.url + "/")
+    assert count_text(driver) == 300
+    box = driver.find_element("id", "q")
+    box.send_keys("diabetes")
+    box.submit()
+    wait_for(driver, lambda d: "q=diabetes" in d.current_url)
+    total = count_text(driver)
+    assert 0 < total < 300
+    recruiting = facet_count(driver, "status", "RECRUITING")
+    completed = facet_count(driver, "status", "COMPLETED")
+
+    driver.find_element("css selector", "#facet-status input[value='RECRUITING']").click()
+    wait_for(driver, lambda d: "status=RECRUITING" in d.current_url)
+    assert count_text(driver) == recruiting
+    # disjunctive: the other status still shows what it would add
+    assert facet_count(driver, "status", "COMPLETED") == completed
+    driver.find_element("css selector", "#facet-status input[value='COMPLETED']").click()
+    wait_for(driver, lambda d: "status=COMPLETED" in d.current_url)
+    assert count_text(driver) == recruiting + completed
+    chips = [c.text for c in driver.find_elements("css selector", ".chip")]
+    assert any("Recruiting" in c for c in chips) and any("Completed" in c for c in chips)
+
+    first_page = [h.get_attribute("data-nct") for h in driver.find_elements("css selector", ".hit")]
+    if recruiting + completed > 20:
+        driver.find_element("css selector", "a[rel=next]").click()
+        wait_for(driver, lambda d: "page=2" in d.current_url)
+        second = [h.get_attribute("data-nct") for h in driver.find_elements("css selector", ".hit")]
+        assert second and not set(second) & set(first_page)
+        driver.back()
+        wait_for(driver, lambda d: "page=2" not in d.current_url)
+        again = [h.get_attribute("data-nct") for h in driver.find_elements("css selector", ".hit")]
+        assert again == first_page
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "results.png"))
+    # results link out to the canonical page and to ClinicalTrials.gov
+    link = driver.find_element("css selector", ".hit h3 a").get_attribute("href")
+    assert link.startswith("https://parkinsonspathways.com/agent/trials/NCT")
+    live = driver.find_element("id", "count").get_attribute("aria-live")
+    assert live == "polite"
+
+
+def test_removing_a_chip_and_clear_all(browser, sample_server):
+    driver = browser
+    driver.get(sample_server.url + "/search?q=asthma&status=RECRUITING&phase=PHASE2")
+    before = count_text(driver)
+    driver.find_element("css selector", "a.chip[aria-label*='Phase']").click()
+    wait_for(driver, lambda d: "phase=" not in d.current_url)
+    assert count_text(driver) >= before
+    driver.find_element("css selector", "a.clear").click()
+    wait_for(driver, lambda d: "status=" not in d.current_url)
+    assert "q=asthma" in driver.current_url
+
+
+def test_the_page_works_with_javascript_disabled(browser, sample_server):
+    driver = browser
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        driver.get(sample_server.url + "/search?q=cancer")
+        total = count_text(driver)
+        recruiting = facet_count(driver, "status", "RECRUITING")
+        driver.find_element("css selector", "#facet-status input[value='RECRUITING']").click()
+        assert "status=" not in driver.current_url  # nothing happens without JS...
+        driver.find_element("css selector", "button.apply").click()  # ...until Apply
+        wait_for(driver, lambda d: "status=RECRUITING" in d.current_url)
+        assert count_text(driver) == recruiting <= total
+        driver.find_element("css selector", "#sort option[value='-enrollment']").click()
+        driver.find_element("css selector", "button.apply").click()
+        wait_for(driver, lambda d: "sort=-enrollment" in d.current_url)
+        driver.save_screenshot(str(ARTIFACTS / "no-js.png"))
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_the_page_reads_on_a_phone(browser, sample_server):
+    driver = browser
+    driver.set_window_size(390, 844)
+    try:
+        driver.get(sample_server.url + "/search?q=heart")
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 400  # no sideways scrolling
+        driver.save_screenshot(str(ARTIFACTS / "phone.png"))
+    finally:
+        driver.set_window_size(1280, 1600)
