@@ -73,7 +73,10 @@ def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
                 target = path.resolve()
                 if not target.is_relative_to(root):
                     refused.append(
-                        {"file": _rel(path, root), "reason": "symlink points outside the pages folder"}
+                        {
+                            "file": _rel(path, root),
+                            "reason": "symlink points outside the pages folder",
+                        }
                     )
                     continue
             pages.append(path)
@@ -221,7 +224,11 @@ def full_build(
         store.cleanup()
     log.info(
         "generation %s live: %s indexed, %s skipped, %s duplicates in %.1fs",
-        number, report.indexed, len(report.skipped), len(report.duplicates), report.seconds,
+        number,
+        report.indexed,
+        len(report.skipped),
+        len(report.duplicates),
+        report.seconds,
     )
     return report
 

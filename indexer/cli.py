@@ -27,14 +27,22 @@ EXIT_INDEX = 5
 
 _settings = load_settings()
 pages_option = click.option(
-    "--pages", "pages_dir", type=click.Path(file_okay=False, path_type=Path),
-    envvar="TRIALSEARCH_PAGES_DIR", show_envvar=True,
+    "--pages",
+    "pages_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRIALSEARCH_PAGES_DIR",
+    show_envvar=True,
     help="Folder of mirror pages (*.md, searched recursively).",
 )
 index_option = click.option(
-    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-    envvar="TRIALSEARCH_INDEX_DIR", show_envvar=True, default=_settings.index_dir,
-    show_default=True, help="Index folder (generations and the live pointer).",
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TRIALSEARCH_INDEX_DIR",
+    show_envvar=True,
+    default=_settings.index_dir,
+    show_default=True,
+    help="Index folder (generations and the live pointer).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
@@ -59,17 +67,37 @@ def main(verbose: bool) -> None:
 @index_option
 @json_option
 @click.option("--strict", is_flag=True, help="Exit 1 if any page was skipped.")
-@click.option("--procs", type=click.IntRange(1, 16), default=None,
-              help="Writer processes (default: up to 2, the fastest measured here).")
-@click.option("--max-page-bytes", type=click.IntRange(1), default=_settings.max_page_bytes,
-              show_default=True, envvar="TRIALSEARCH_MAX_PAGE_BYTES",
-              help="Pages larger than this are skipped.")
-@click.option("--max-remove", type=click.FloatRange(0, 1), default=0.2, show_default=True,
-              help="Refuse if the new index would drop more than this share of studies.")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Writer processes (default: up to 2, the fastest measured here).",
+)
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(1),
+    default=_settings.max_page_bytes,
+    show_default=True,
+    envvar="TRIALSEARCH_MAX_PAGE_BYTES",
+    help="Pages larger than this are skipped.",
+)
+@click.option(
+    "--max-remove",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Refuse if the new index would drop more than this share of studies.",
+)
 @click.option("--allow-removals", is_flag=True, help="Drop studies whatever their share.")
 def reindex(
-    pages_dir: Path | None, index_dir: Path, as_json: bool, strict: bool, procs: int | None,
-    max_page_bytes: int, max_remove: float, allow_removals: bool,
+    pages_dir: Path | None,
+    index_dir: Path,
+    as_json: bool,
+    strict: bool,
+    procs: int | None,
+    max_page_bytes: int,
+    max_remove: float,
+    allow_removals: bool,
 ) -> None:
     """Build the index from every page, then make it live atomically.
 
@@ -86,8 +114,9 @@ def reindex(
     def on_start(total: int) -> None:
         nonlocal bar
         if interactive:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr,
-                                    show_pos=True, show_eta=True)
+            bar = click.progressbar(
+                length=total, label="Indexing", file=sys.stderr, show_pos=True, show_eta=True
+            )
             bar.__enter__()
 
     def progress(n: int) -> None:
@@ -96,9 +125,14 @@ def reindex(
 
     try:
         report = full_build(
-            pages_dir, index_dir, max_page_bytes=max_page_bytes, procs=procs,
-            max_remove=max_remove, allow_removals=allow_removals,
-            on_start=on_start, progress=progress,
+            pages_dir,
+            index_dir,
+            max_page_bytes=max_page_bytes,
+            procs=procs,
+            max_remove=max_remove,
+            allow_removals=allow_removals,
+            on_start=on_start,
+            progress=progress,
         )
     except PagesDirError as exc:
         _fail(str(exc), EXIT_USAGE)
@@ -135,8 +169,13 @@ def reindex(
 @main.command()
 @index_option
 @json_option
-@click.option("--top", type=click.IntRange(1), default=10, show_default=True,
-              help="Values shown per facet in text output.")
+@click.option(
+    "--top",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Values shown per facet in text output.",
+)
 def stats(index_dir: Path, as_json: bool, top: int) -> None:
     """Documents in the live index, and the count of every facet value."""
     try:
@@ -147,8 +186,9 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     info = data["index"]
-    click.echo(f"{data['documents']} documents, generation {info['generation']}, "
-               f"built {info['built_at']}")
+    click.echo(
+        f"{data['documents']} documents, generation {info['generation']}, built {info['built_at']}"
+    )
     for spec in FACETS:
         values = data["facets"][spec.name]
         click.echo(f"\n{spec.label} ({len(values)} values)")
@@ -160,19 +200,35 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
 @click.argument("query", nargs=-1)
 @index_option
 @json_option
-@click.option("--filter", "-f", "filters", multiple=True, metavar="NAME=VALUE",
-              help="Any API parameter, e.g. -f status=RECRUITING -f age=40 (repeatable).")
+@click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any API parameter, e.g. -f status=RECRUITING -f age=40 (repeatable).",
+)
 @click.option("--status", multiple=True, help="Overall status (repeatable: OR).")
 @click.option("--phase", multiple=True, help="Phase, e.g. PHASE3 (repeatable: OR).")
 @click.option("--country", multiple=True, help="Country (repeatable: OR).")
-@click.option("--sort", default=None, help="relevance, last_update, start_date, enrollment, "
-              "nct_id; prefix - for descending.")
+@click.option(
+    "--sort",
+    default=None,
+    help="relevance, last_update, start_date, enrollment, nct_id; prefix - for descending.",
+)
 @click.option("--page", type=int, default=None)
 @click.option("--per-page", type=int, default=None)
 def search(
-    query: tuple[str, ...], index_dir: Path, as_json: bool, filters: tuple[str, ...],
-    status: tuple[str, ...], phase: tuple[str, ...], country: tuple[str, ...],
-    sort: str | None, page: int | None, per_page: int | None,
+    query: tuple[str, ...],
+    index_dir: Path,
+    as_json: bool,
+    filters: tuple[str, ...],
+    status: tuple[str, ...],
+    phase: tuple[str, ...],
+    country: tuple[str, ...],
+    sort: str | None,
+    page: int | None,
+    per_page: int | None,
 ) -> None:
     """Search the index from the terminal (the same query API as the web and JSON)."""
     params: dict[str, list[str]] = {}
@@ -193,8 +249,10 @@ def search(
         req = parse_params(params)
         resp = SearchIndex(index_dir).search(req)
     except ParamError as exc:
-        _fail(f"{exc.message}" + (f" (allowed: {', '.join(exc.allowed)})" if exc.allowed
-                                  else ""), EXIT_USAGE)
+        _fail(
+            f"{exc.message}" + (f" (allowed: {', '.join(exc.allowed)})" if exc.allowed else ""),
+            EXIT_USAGE,
+        )
     except IndexUnavailable as exc:
         _fail(str(exc), EXIT_INDEX)
     if as_json:
@@ -202,22 +260,34 @@ def search(
         return
     first = (resp.page - 1) * resp.per_page + 1
     noun = "study" if resp.total == 1 else "studies"
-    click.echo(f"{resp.total} {noun}" + (f", showing {first}-{first + len(resp.results) - 1}"
-                                          if resp.results and resp.total > len(resp.results)
-                                          else ""))
+    click.echo(
+        f"{resp.total} {noun}"
+        + (
+            f", showing {first}-{first + len(resp.results) - 1}"
+            if resp.results and resp.total > len(resp.results)
+            else ""
+        )
+    )
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")
     for hit in resp.results:
         phases = "/".join(hit["phases"]) or "-"
         click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
-        click.echo(f"  {hit['overall_status']} · {phases} · {hit['sponsor'] or '-'} · "
-                   f"updated {hit['last_update'] or '-'}")
+        click.echo(
+            f"  {hit['overall_status']} · {phases} · {hit['sponsor'] or '-'} · "
+            f"updated {hit['last_update'] or '-'}"
+        )
         click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder to write the pages into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the pages into.",
+)
 @click.option("-n", "count", type=click.IntRange(1, 100000), default=300, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 def sample(out_dir: Path, count: int, seed: int) -> None:
@@ -233,8 +303,11 @@ def ensure_index(index_dir: Path, pages_dir: Path | None) -> None:
     if pages_dir is None:
         pages_dir = Path(index_dir) / "sample_pages"
         write_sample(pages_dir)
-        click.echo(f"No mirror configured (TRIALSEARCH_PAGES_DIR): using the built-in sample "
-                   f"in {pages_dir}", err=True)
+        click.echo(
+            f"No mirror configured (TRIALSEARCH_PAGES_DIR): using the built-in sample "
+            f"in {pages_dir}",
+            err=True,
+        )
     report = full_build(pages_dir, index_dir)
     click.echo(f"Built generation {report.generation}: {report.indexed} studies", err=True)
 
@@ -244,13 +317,27 @@ def ensure_index(index_dir: Path, pages_dir: Path | None) -> None:
 @pages_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Gunicorn workers (default from gunicorn.conf.py).")
-@click.option("--ensure-index/--no-ensure-index", "build_missing", default=True,
-              show_default=True,
-              help="Build an index first if none exists (sample corpus without a mirror).")
-def serve(index_dir: Path, pages_dir: Path | None, host: str, port: int, workers: int | None,
-          build_missing: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Gunicorn workers (default from gunicorn.conf.py).",
+)
+@click.option(
+    "--ensure-index/--no-ensure-index",
+    "build_missing",
+    default=True,
+    show_default=True,
+    help="Build an index first if none exists (sample corpus without a mirror).",
+)
+def serve(
+    index_dir: Path,
+    pages_dir: Path | None,
+    host: str,
+    port: int,
+    workers: int | None,
+    build_missing: bool,
+) -> None:
     """Serve the web page and JSON API with gunicorn (config: webapp/gunicorn_conf.py)."""
     if build_missing:
         try:

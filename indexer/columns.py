@@ -79,8 +79,9 @@ class Columns:
             return np.zeros(0, dtype=np.int64)
         return np.fromiter(reader.column_reader(field), dtype=np.int64, count=self.size)
 
-    def range_mask(self, name: str, low: int | None, high: int | None, keep_missing: bool
-                   ) -> np.ndarray:
+    def range_mask(
+        self, name: str, low: int | None, high: int | None, keep_missing: bool
+    ) -> np.ndarray:
         """Documents whose value lies in [low, high]; missing values kept only if asked."""
         col = self.numbers[name]
         present = col != MISSING

@@ -452,8 +452,11 @@ def find_acronyms(*titles: str | None) -> list[str]:
         for match in _ACRONYM.finditer(title or ""):
             word = match.group(1)
             upper = sum(ch.isupper() for ch in word)
-            if upper >= 2 and (upper >= len(word.replace("-", "")) * 0.6 or any(
-                ch.isdigit() for ch in word
-            )) and len(word) >= 3 and word not in found:
+            if (
+                upper >= 2
+                and (upper >= len(word.replace("-", "")) * 0.6 or any(ch.isdigit() for ch in word))
+                and len(word) >= 3
+                and word not in found
+            ):
                 found.append(word)
     return found

@@ -178,7 +178,8 @@ class SearchIndex:
                 counts = column.counts(cols.live)
                 facets[spec.name] = {
                     column.values[i]: int(counts[i])
-                    for i in np.argsort(-counts, kind="stable") if counts[i] > 0
+                    for i in np.argsort(-counts, kind="stable")
+                    if counts[i] > 0
                 }
             return {"index": snap.index_info(), "documents": cols.documents, "facets": facets}
 
@@ -275,9 +276,7 @@ def _prefix_to_field(text: str) -> str:
         return "(" + " OR ".join(f"{f}:{value}" for f in fields) + ")"
 
     pattern = "|".join(FIELD_PREFIXES)
-    return re.sub(
-        rf"(?i)\b({pattern}):(\"[^\"]*\"|\([^)]*\)|\S+)", repl, text
-    )
+    return re.sub(rf"(?i)\b({pattern}):(\"[^\"]*\"|\([^)]*\)|\S+)", repl, text)
 
 
 def _is_sane(q: query.Query) -> bool:
@@ -302,8 +301,11 @@ def _selected_values(cols: Columns, req: SearchRequest) -> None:
             if value not in column.index:
                 lowered = value.lower()
                 close = [v for v in column.values if lowered in v.lower()][:10]
-                close += [v for v in difflib.get_close_matches(value, column.values, n=10,
-                                                               cutoff=0.6) if v not in close]
+                close += [
+                    v
+                    for v in difflib.get_close_matches(value, column.values, n=10, cutoff=0.6)
+                    if v not in close
+                ]
                 close = close[:10]
                 raise ParamError(
                     "unknown_value",
@@ -321,9 +323,7 @@ def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
         ("last_update", req.last_update_from, req.last_update_to),
     ):
         if low or high:
-            mask &= cols.range_mask(
-                name, date_key(low), _date_upper(high), keep_missing=False
-            )
+            mask &= cols.range_mask(name, date_key(low), _date_upper(high), keep_missing=False)
     if req.enrollment_min is not None or req.enrollment_max is not None:
         mask &= cols.range_mask("enrollment", req.enrollment_min, req.enrollment_max, False)
     if req.age is not None:
@@ -356,8 +356,11 @@ def _facet_lists(
         selected = req.filters.get(spec.name, [])
         order = [i for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
         items = [
-            {"value": column.values[i], "count": int(counts[i]),
-             "selected": column.values[i] in selected}
+            {
+                "value": column.values[i],
+                "count": int(counts[i]),
+                "selected": column.values[i] in selected,
+            }
             for i in order[: req.facet_limit]
         ]
         shown = {item["value"] for item in items}
@@ -461,8 +464,9 @@ def _nct_of(searcher: Any, doc: int) -> str:
     return searcher.stored_fields(doc)["nct_id"]
 
 
-def _hit(searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
-         ) -> dict[str, Any]:
+def _hit(
+    searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
+) -> dict[str, Any]:
     record = unpack_record(searcher.stored_fields(doc)["record"])
     snippet = best_passage(_snippet_sources(record), terms, analyzer)
     return {
@@ -486,6 +490,7 @@ def _hit(searcher: Any, doc: int, score: float | None, terms: set[str], analyzer
 
 def _snippet_sources(record: dict[str, Any]) -> list[str | None]:
     """Texts a snippet may come from, best first; the title is shown anyway."""
+
     def described(items: list[dict[str, Any]], name: str) -> str:
         return "; ".join(
             f"{item.get(name)}" + (f": {item['description']}" if item.get("description") else "")
@@ -552,4 +557,3 @@ def run_search_count(snap: Snapshot, req: SearchRequest) -> int:
     for name, values in req.filters.items():
         mask &= cols.facets[name].mask_for(values, cols.size)
     return int(mask.sum())
-

@@ -14,15 +14,35 @@ from typing import Any
 from .schema import FACETS_BY_NAME
 
 STATUSES = (
-    "RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "ENROLLING_BY_INVITATION",
-    "COMPLETED", "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN", "AVAILABLE",
-    "NO_LONGER_AVAILABLE", "TEMPORARILY_NOT_AVAILABLE", "APPROVED_FOR_MARKETING", "WITHHELD",
+    "RECRUITING",
+    "NOT_YET_RECRUITING",
+    "ACTIVE_NOT_RECRUITING",
+    "ENROLLING_BY_INVITATION",
+    "COMPLETED",
+    "SUSPENDED",
+    "TERMINATED",
+    "WITHDRAWN",
+    "UNKNOWN",
+    "AVAILABLE",
+    "NO_LONGER_AVAILABLE",
+    "TEMPORARILY_NOT_AVAILABLE",
+    "APPROVED_FOR_MARKETING",
+    "WITHHELD",
 )
 PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
 STUDY_TYPES = ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS")
 INTERVENTION_TYPES = (
-    "DRUG", "DEVICE", "BIOLOGICAL", "PROCEDURE", "RADIATION", "BEHAVIORAL", "GENETIC",
-    "DIETARY_SUPPLEMENT", "COMBINATION_PRODUCT", "DIAGNOSTIC_TEST", "OTHER",
+    "DRUG",
+    "DEVICE",
+    "BIOLOGICAL",
+    "PROCEDURE",
+    "RADIATION",
+    "BEHAVIORAL",
+    "GENETIC",
+    "DIETARY_SUPPLEMENT",
+    "COMBINATION_PRODUCT",
+    "DIAGNOSTIC_TEST",
+    "OTHER",
 )
 SEXES = ("ALL", "FEMALE", "MALE")
 # Facets whose values are a closed vocabulary; the others are checked against the index.
@@ -36,8 +56,13 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
 }
 SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
 RANGE_PARAMS = (
-    "start_date_from", "start_date_to", "last_update_from", "last_update_to",
-    "enrollment_min", "enrollment_max", "age",
+    "start_date_from",
+    "start_date_to",
+    "last_update_from",
+    "last_update_to",
+    "enrollment_min",
+    "enrollment_max",
+    "age",
 )
 OTHER_PARAMS = ("q", "sort", "order", "page", "per_page", "facet_limit")
 ALLOWED_PARAMS = (*OTHER_PARAMS, *FACETS_BY_NAME, *RANGE_PARAMS)
@@ -54,7 +79,10 @@ class ParamError(ValueError):
     """A request parameter that cannot be honoured; becomes HTTP 400."""
 
     def __init__(
-        self, code: str, message: str, param: str | None = None,
+        self,
+        code: str,
+        message: str,
+        param: str | None = None,
         allowed: Sequence[str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -179,14 +207,17 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
     unknown = sorted(set(params) - set(ALLOWED_PARAMS))
     if unknown:
         raise ParamError(
-            "unknown_parameter", f"unknown parameter '{unknown[0]}'", unknown[0],
+            "unknown_parameter",
+            f"unknown parameter '{unknown[0]}'",
+            unknown[0],
             allowed=list(ALLOWED_PARAMS),
         )
     req = SearchRequest()
     q = " ".join(params.get("q") or []).strip()
     if len(q) > MAX_QUERY_CHARS:
         raise ParamError(
-            "query_too_long", f"the query is {len(q)} characters; the limit is {MAX_QUERY_CHARS}",
+            "query_too_long",
+            f"the query is {len(q)} characters; the limit is {MAX_QUERY_CHARS}",
             "q",
         )
     req.q = q
@@ -201,7 +232,9 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
             bad = [v for v in values if v not in ENUM_VALUES[name]]
             if bad:
                 raise ParamError(
-                    "unknown_value", f"'{bad[0]}' is not a value of '{name}'", name,
+                    "unknown_value",
+                    f"'{bad[0]}' is not a value of '{name}'",
+                    name,
                     allowed=list(ENUM_VALUES[name]),
                 )
         if values:
@@ -217,8 +250,9 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
         except ValueError:
             req.age = None
         if req.age is None or not 0 <= req.age <= 150 or req.age != req.age:
-            raise ParamError("invalid_age", f"'age' must be a number of years 0-150, got {age!r}",
-                             "age")
+            raise ParamError(
+                "invalid_age", f"'age' must be a number of years 0-150, got {age!r}", "age"
+            )
     sort = _one(params, "sort")
     if sort:
         desc = sort.startswith("-")
@@ -231,8 +265,9 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
     order = _one(params, "order")
     if order:
         if order not in ("asc", "desc"):
-            raise ParamError("invalid_order", "'order' must be asc or desc", "order",
-                             allowed=["asc", "desc"])
+            raise ParamError(
+                "invalid_order", "'order' must be asc or desc", "order", allowed=["asc", "desc"]
+            )
         req.order = order
     req.per_page = _int(params, "per_page", 1, MAX_PER_PAGE) or 20
     req.page = _int(params, "page", 1, MAX_RESULT_WINDOW) or 1

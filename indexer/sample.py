@@ -41,8 +41,18 @@ CONDITIONS = [
     ("Paediatric Epilepsy", ["seizure frequency", "children", "EEG"]),
 ]
 INTERVENTIONS = {
-    "DRUG": ["Metformin", "Pembrolizumab", "Placebo", "Atorvastatin", "Semaglutide",
-             "Dapagliflozin", "Levodopa", "Remdesivir", "Sertraline", "Methotrexate"],
+    "DRUG": [
+        "Metformin",
+        "Pembrolizumab",
+        "Placebo",
+        "Atorvastatin",
+        "Semaglutide",
+        "Dapagliflozin",
+        "Levodopa",
+        "Remdesivir",
+        "Sertraline",
+        "Methotrexate",
+    ],
     "DEVICE": ["Continuous Glucose Monitor", "Wearable ECG Patch", "Deep Brain Stimulator"],
     "BIOLOGICAL": ["mRNA Vaccine", "Rituximab", "Adalimumab"],
     "PROCEDURE": ["Laparoscopic Surgery", "Catheter Ablation", "Physiotherapy Session"],
@@ -55,16 +65,28 @@ INTERVENTIONS = {
     "OTHER": ["Standard of Care", "Questionnaire"],
 }
 SPONSORS = [
-    "National Cancer Institute (NCI)", "Assistance Publique - Hôpitaux de Paris",
-    "Mayo Clinic", "University Hospital, Basel, Switzerland", "AstraZeneca",
-    "Novo Nordisk A/S", "Merck Sharp & Dohme LLC", "Seoul National University Hospital",
-    "Tongji Hospital, Huazhong University of Science and Technology", "Karolinska Institutet",
-    "University of Oxford", "Peking Union Medical College Hospital", "Pfizer",
-    "Instituto Nacional de Cancerologia, Mexico", "Rigshospitalet, Denmark",
+    "National Cancer Institute (NCI)",
+    "Assistance Publique - Hôpitaux de Paris",
+    "Mayo Clinic",
+    "University Hospital, Basel, Switzerland",
+    "AstraZeneca",
+    "Novo Nordisk A/S",
+    "Merck Sharp & Dohme LLC",
+    "Seoul National University Hospital",
+    "Tongji Hospital, Huazhong University of Science and Technology",
+    "Karolinska Institutet",
+    "University of Oxford",
+    "Peking Union Medical College Hospital",
+    "Pfizer",
+    "Instituto Nacional de Cancerologia, Mexico",
+    "Rigshospitalet, Denmark",
 ]
 PLACES = {
-    "United States": [("Rochester", "Minnesota"), ("Boston", "Massachusetts"),
-                      ("Houston", "Texas")],
+    "United States": [
+        ("Rochester", "Minnesota"),
+        ("Boston", "Massachusetts"),
+        ("Houston", "Texas"),
+    ],
     "France": [("Paris", None), ("Lyon", None)],
     "Korea, Republic of": [("Seoul", None), ("Busan", None)],
     "China": [("Wuhan", "Hubei"), ("Beijing", "Beijing")],
@@ -77,10 +99,28 @@ PLACES = {
     "Japan": [("Tokyo", None)],
     "Mexico": [("Mexico City", None)],
 }
-PHASE_SETS = [["PHASE1"], ["PHASE2"], ["PHASE3"], ["PHASE4"], ["EARLY_PHASE1"], ["NA"],
-              ["PHASE1", "PHASE2"], ["PHASE2", "PHASE3"]]
-ACRONYMS = ["KEYSTONE-12", "DAPA-CKD", "SPRINTER", "HOPE-3", "AURORA", "TRIDENT-2",
-            "BRAVE", "COMPASS-HF", "ELEVATE", "PIONEER-7"]
+PHASE_SETS = [
+    ["PHASE1"],
+    ["PHASE2"],
+    ["PHASE3"],
+    ["PHASE4"],
+    ["EARLY_PHASE1"],
+    ["NA"],
+    ["PHASE1", "PHASE2"],
+    ["PHASE2", "PHASE3"],
+]
+ACRONYMS = [
+    "KEYSTONE-12",
+    "DAPA-CKD",
+    "SPRINTER",
+    "HOPE-3",
+    "AURORA",
+    "TRIDENT-2",
+    "BRAVE",
+    "COMPASS-HF",
+    "ELEVATE",
+    "PIONEER-7",
+]
 SENTENCES = [
     "This study evaluates whether {iv} improves outcomes in adults with {cond}.",
     "Participants will be randomised to {iv} or standard care and followed for {weeks} weeks.",
@@ -122,12 +162,18 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
     cond, keywords = CONDITIONS[i % len(CONDITIONS)]
     extra_cond = rng.sample([c for c, _ in CONDITIONS if c != cond], k=rng.choice([0, 0, 1, 2]))
     conditions = [cond, *extra_cond]
-    status = STATUSES[i % len(STATUSES)] if i < 3 * len(STATUSES) else rng.choice(
-        ["RECRUITING"] * 5 + ["COMPLETED"] * 6 + ["NOT_YET_RECRUITING", "TERMINATED",
-                                                 "ACTIVE_NOT_RECRUITING", "UNKNOWN"] * 2
+    status = (
+        STATUSES[i % len(STATUSES)]
+        if i < 3 * len(STATUSES)
+        else rng.choice(
+            ["RECRUITING"] * 5
+            + ["COMPLETED"] * 6
+            + ["NOT_YET_RECRUITING", "TERMINATED", "ACTIVE_NOT_RECRUITING", "UNKNOWN"] * 2
+        )
     )
-    study_type = rng.choices(["INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS"],
-                             weights=[75, 22, 3])[0]
+    study_type = rng.choices(
+        ["INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS"], weights=[75, 22, 3]
+    )[0]
     phases = rng.choice(PHASE_SETS) if study_type == "INTERVENTIONAL" else []
     iv_types = rng.sample(INTERVENTION_TYPES, k=rng.choice([1, 1, 2, 3]))
     interventions = [(rng.choice(INTERVENTIONS[t]), t) for t in iv_types]
@@ -146,38 +192,53 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
     fm = ["---", f"title: {_yaml(title)}", f"nct_id: {nct}", f"overall_status: {status}"]
     if phases:
         fm.append(f"phase: {_yaml(', '.join(phases))}")
-    fm += [f"sponsor: {_yaml(sponsor)}", f"study_type: {study_type}",
-           f"primary_condition: {_yaml(cond)}"]
+    fm += [
+        f"sponsor: {_yaml(sponsor)}",
+        f"study_type: {study_type}",
+        f"primary_condition: {_yaml(cond)}",
+    ]
     if len(countries) == 1:
         fm.append(f"countries: {_yaml(countries[0])}")
     else:
         fm.append("countries:")
         fm += [f"  - {_yaml(c)}" for c in countries]
-    fm += [f'canonical_url: "{MIRROR_URL.format(nct)}"',
-           f'clinicaltrials_gov: "{CTGOV_URL.format(nct)}"',
-           f"ct_last_update_post_date: {last_update}",
-           f'last_seen_at: "2026-{rng.randint(4, 10):02d}-{rng.randint(1, 28):02d}T06:30:26.088Z"',
-           "source: ClinicalTrials.gov (mirrored, no enrichment)", "---"]
+    fm += [
+        f'canonical_url: "{MIRROR_URL.format(nct)}"',
+        f'clinicaltrials_gov: "{CTGOV_URL.format(nct)}"',
+        f"ct_last_update_post_date: {last_update}",
+        f'last_seen_at: "2026-{rng.randint(4, 10):02d}-{rng.randint(1, 28):02d}T06:30:26.088Z"',
+        "source: ClinicalTrials.gov (mirrored, no enrichment)",
+        "---",
+    ]
 
     body = [f"# {_md(title)}", ""]
     if i % 5:
         body += [f"**Official Title:** {_md('A Study of ' + iv_name + ' in ' + cond)}", ""]
-    body += [f"**NCT ID:** [{nct}]({CTGOV_URL.format(nct)})", "", "## Key Facts", "",
-             f"- **Status:** {status}"]
+    body += [
+        f"**NCT ID:** [{nct}]({CTGOV_URL.format(nct)})",
+        "",
+        "## Key Facts",
+        "",
+        f"- **Status:** {status}",
+    ]
     if phases:
         body.append(f"- **Phase:** {', '.join(phases)}")
-    body += [f"- **Study Type:** {study_type}", f"- **Target Enrollment:** {enrollment}",
-             f"- **Lead Sponsor:** {_md(sponsor)}",
-             f"- **Conditions:** {_md(', '.join(conditions))}",
-             f"- **Start Date:** {start}"]
+    body += [
+        f"- **Study Type:** {study_type}",
+        f"- **Target Enrollment:** {enrollment}",
+        f"- **Lead Sponsor:** {_md(sponsor)}",
+        f"- **Conditions:** {_md(', '.join(conditions))}",
+        f"- **Start Date:** {start}",
+    ]
     if i % 4:
         body.append(f"- **Completion Date:** {_date(rng, 2026, 2031)}")
     body += [f"- **CT.gov Last Update:** {last_update}", ""]
     fill = {"iv": iv_name, "cond": cond.lower(), "kw": kw}
     body += ["## Brief Summary", "", _md(_paragraph(rng, rng.choice([1, 2, 3]), **fill)), ""]
     if i % 3:
-        paragraphs = [_md(_paragraph(rng, rng.randint(3, 9), **fill))
-                      for _ in range(rng.choice([1, 2, 4]))]
+        paragraphs = [
+            _md(_paragraph(rng, rng.randint(3, 9), **fill)) for _ in range(rng.choice([1, 2, 4]))
+        ]
         body += ["## Detailed Description", "", "\n\n".join(paragraphs), ""]
     if i % 9:
         min_age = rng.choice(["18 Years", "18 Years", "6 Months", "12 Years", "65 Years", None])
@@ -188,20 +249,43 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
             body.append(f"- **Minimum age:** {min_age}")
         if max_age:
             body.append(f"- **Maximum age:** {max_age}")
-        body += [f"- **Sex:** {sex}",
-                 f"- **Healthy Volunteers:** {rng.choice(['Yes', 'No', 'No'])}", "", "```",
-                 "Inclusion Criteria:", "", f"* Diagnosis of {cond}", "* Able to give consent",
-                 "", "Exclusion Criteria:", "", "* Pregnancy", "```", ""]
+        body += [
+            f"- **Sex:** {sex}",
+            f"- **Healthy Volunteers:** {rng.choice(['Yes', 'No', 'No'])}",
+            "",
+            "```",
+            "Inclusion Criteria:",
+            "",
+            f"* Diagnosis of {cond}",
+            "* Able to give consent",
+            "",
+            "Exclusion Criteria:",
+            "",
+            "* Pregnancy",
+            "```",
+            "",
+        ]
     if study_type == "INTERVENTIONAL":
-        body += ["## Arms", "",
-                 f"- **{_md(iv_name)} arm** (EXPERIMENTAL) — Participants receive {_md(iv_name)}.",
-                 "- **Control** (PLACEBO_COMPARATOR) — Participants receive usual care.", ""]
+        body += [
+            "## Arms",
+            "",
+            f"- **{_md(iv_name)} arm** (EXPERIMENTAL) — Participants receive {_md(iv_name)}.",
+            "- **Control** (PLACEBO_COMPARATOR) — Participants receive usual care.",
+            "",
+        ]
     body += ["## Interventions", ""]
-    body += [f"- **{_md(name)}** ({kind}) — {_md(name)} as described in the protocol."
-             for name, kind in interventions]
-    body += ["", "## Primary Outcomes", "",
-             f"- **Change in {_md(kw)}** _(time frame: {rng.choice([12, 24, 52])} weeks)_ — "
-             f"Measured at each visit.", ""]
+    body += [
+        f"- **{_md(name)}** ({kind}) — {_md(name)} as described in the protocol."
+        for name, kind in interventions
+    ]
+    body += [
+        "",
+        "## Primary Outcomes",
+        "",
+        f"- **Change in {_md(kw)}** _(time frame: {rng.choice([12, 24, 52])} weeks)_ — "
+        f"Measured at each visit.",
+        "",
+    ]
     sites = []
     for country in countries:
         for city, state in PLACES[country][: rng.randint(1, len(PLACES[country]))]:
@@ -209,16 +293,26 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
             sites.append(", ".join(_md(p) for p in parts if p))
     more = rng.choice([0, 0, 0, 14])
     body += [f"## Locations ({len(sites) + more})", ""]
-    body += [f"- {site} — _{rng.choice(['RECRUITING', 'COMPLETED', 'NOT_YET_RECRUITING'])}_"
-             for site in sites]
+    body += [
+        f"- {site} — _{rng.choice(['RECRUITING', 'COMPLETED', 'NOT_YET_RECRUITING'])}_"
+        for site in sites
+    ]
     if more:
         body.append(f"- … and {more} more locations")
-    body += ["", "## Recent Field Changes (last 30 days)", "",
-             f"- `status.overallStatus` — added _({last_update[:7]}-01)_", "", "---", "",
-             f"*Canonical: {MIRROR_URL.format(nct)}*  ",
-             f"*Source data (authoritative): {CTGOV_URL.format(nct)}*  ",
-             "*This page is a raw mirror with no AI summary, no editorial enrichment, and no "
-             "Parkinson's-specific filtering.*", ""]
+    body += [
+        "",
+        "## Recent Field Changes (last 30 days)",
+        "",
+        f"- `status.overallStatus` — added _({last_update[:7]}-01)_",
+        "",
+        "---",
+        "",
+        f"*Canonical: {MIRROR_URL.format(nct)}*  ",
+        f"*Source data (authoritative): {CTGOV_URL.format(nct)}*  ",
+        "*This page is a raw mirror with no AI summary, no editorial enrichment, and no "
+        "Parkinson's-specific filtering.*",
+        "",
+    ]
     return nct, "\n".join(fm + body)
 
 

@@ -110,10 +110,7 @@ class FacetField(fields.KEYWORD):
 
 
 def build_schema() -> fields.Schema:
-    text = {
-        name: fields.TEXT(analyzer=text_analyzer(), stored=False)
-        for name in TEXT_WEIGHTS
-    }
+    text = {name: fields.TEXT(analyzer=text_analyzer(), stored=False) for name in TEXT_WEIGHTS}
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
     numbers = {
         field: fields.NUMERIC(numtype=int, bits=32, sortable=True)
@@ -182,8 +179,12 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
         "eligibility": elig.criteria or "",
         "locations": _join([loc.text for loc in record.locations]),
         "spell": _join(
-            [record.title, *record.conditions, *(iv.name for iv in record.interventions),
-             record.brief_summary]
+            [
+                record.title,
+                *record.conditions,
+                *(iv.name for iv in record.interventions),
+                record.brief_summary,
+            ]
         ),
     }
     for spec in FACETS:

@@ -23,7 +23,9 @@ def _spans(text: str, terms: set[str], analyzer: analysis.Analyzer) -> list[tupl
 
 
 def best_passage(
-    texts: list[str | None], terms: set[str], analyzer: analysis.Analyzer,
+    texts: list[str | None],
+    terms: set[str],
+    analyzer: analysis.Analyzer,
     max_chars: int = SNIPPET_CHARS,
 ) -> str:
     """The window of at most max_chars with the most distinct query terms, marked and escaped."""

@@ -167,7 +167,8 @@ class IndexStore:
             return removed
         live = self.current()
         finished = sorted(
-            p for p in self.root.iterdir()
+            p
+            for p in self.root.iterdir()
             if p.is_dir() and p.name.startswith(GEN_PREFIX) and not p.name.endswith(BUILDING_SUFFIX)
         )
         stale = [p for p in self.root.iterdir() if p.name.endswith(BUILDING_SUFFIX)]

@@ -65,7 +65,8 @@ def real_pages(tmp_path_factory, real_records) -> Path:
     out = tmp_path_factory.mktemp("real_pages")
     subprocess.run(
         [sys.executable, str(RENDER), str(CORPUS), str(out), "--limit", str(REAL_SAMPLE_SIZE)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return out
 
@@ -104,12 +105,23 @@ class Server:
     def __init__(self, index_dir: Path, workers: int = 2) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index_dir), WEB_CONCURRENCY=str(workers),
-                   TRIALSEARCH_ACCESS_LOG="/dev/null")
+        env = dict(
+            os.environ,
+            TRIALSEARCH_INDEX_DIR=str(index_dir),
+            WEB_CONCURRENCY=str(workers),
+            TRIALSEARCH_ACCESS_LOG="/dev/null",
+        )
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "--bind",
-             f"127.0.0.1:{self.port}", "webapp:create_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "webapp:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -7,24 +7,42 @@ from pathlib import Path
 
 
 def make_page(
-    nct: str, title: str, *, status: str = "RECRUITING", phases: tuple[str, ...] = ("PHASE2",),
-    study_type: str = "INTERVENTIONAL", sponsor: str = "Acme Pharma",
-    conditions: tuple[str, ...] = ("Asthma",), countries: tuple[str, ...] = ("France",),
-    enrollment: int | None = 100, start: str | None = "2020-01-15",
-    last_update: str = "2024-01-01", min_age: str | None = "18 Years",
-    max_age: str | None = "65 Years", sex: str = "ALL", healthy: str = "No",
-    summary: str = "A study.", interventions: tuple[tuple[str, str], ...] = (("Drug X", "DRUG"),),
+    nct: str,
+    title: str,
+    *,
+    status: str = "RECRUITING",
+    phases: tuple[str, ...] = ("PHASE2",),
+    study_type: str = "INTERVENTIONAL",
+    sponsor: str = "Acme Pharma",
+    conditions: tuple[str, ...] = ("Asthma",),
+    countries: tuple[str, ...] = ("France",),
+    enrollment: int | None = 100,
+    start: str | None = "2020-01-15",
+    last_update: str = "2024-01-01",
+    min_age: str | None = "18 Years",
+    max_age: str | None = "65 Years",
+    sex: str = "ALL",
+    healthy: str = "No",
+    summary: str = "A study.",
+    interventions: tuple[tuple[str, str], ...] = (("Drug X", "DRUG"),),
 ) -> str:
     fm = ["---", f"title: {json.dumps(title)}", f"nct_id: {nct}", f"overall_status: {status}"]
     if phases:
         fm.append(f'phase: "{", ".join(phases)}"')
-    fm += [f"sponsor: {json.dumps(sponsor)}", f"study_type: {study_type}",
-           f"primary_condition: {json.dumps(conditions[0])}", "countries:"]
+    fm += [
+        f"sponsor: {json.dumps(sponsor)}",
+        f"study_type: {study_type}",
+        f"primary_condition: {json.dumps(conditions[0])}",
+        "countries:",
+    ]
     fm += [f"  - {json.dumps(c)}" for c in countries]
-    fm += [f'canonical_url: "https://mirror.example/{nct}.md"',
-           f'clinicaltrials_gov: "https://clinicaltrials.gov/study/{nct}"',
-           f"ct_last_update_post_date: {last_update}",
-           'last_seen_at: "2026-05-12T06:30:26.088Z"', "---"]
+    fm += [
+        f'canonical_url: "https://mirror.example/{nct}.md"',
+        f'clinicaltrials_gov: "https://clinicaltrials.gov/study/{nct}"',
+        f"ct_last_update_post_date: {last_update}",
+        'last_seen_at: "2026-05-12T06:30:26.088Z"',
+        "---",
+    ]
     body = [f"# {title}", "", "## Key Facts", "", f"- **Status:** {status}"]
     if enrollment is not None:
         body.append(f"- **Target Enrollment:** {enrollment}")
@@ -36,8 +54,13 @@ def make_page(
         body.append(f"- **Minimum age:** {min_age}")
     if max_age:
         body.append(f"- **Maximum age:** {max_age}")
-    body += [f"- **Sex:** {sex}", f"- **Healthy Volunteers:** {healthy}", "",
-             "## Interventions", ""]
+    body += [
+        f"- **Sex:** {sex}",
+        f"- **Healthy Volunteers:** {healthy}",
+        "",
+        "## Interventions",
+        "",
+    ]
     body += [f"- **{name}** ({kind}) — given daily." for name, kind in interventions]
     return "\n".join(fm + body) + "\n"
 

@@ -17,12 +17,19 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def good_pages(folder: Path) -> Path:
-    return write_pages(folder, {
-        "NCT00000001": make_page("NCT00000001", "Asthma inhaler study"),
-        "NCT00000002": make_page("NCT00000002", "Knee pain trial", status="COMPLETED",
-                                 conditions=("Knee Osteoarthritis",),
-                                 countries=("Korea, Republic of",)),
-    })
+    return write_pages(
+        folder,
+        {
+            "NCT00000001": make_page("NCT00000001", "Asthma inhaler study"),
+            "NCT00000002": make_page(
+                "NCT00000002",
+                "Knee pain trial",
+                status="COMPLETED",
+                conditions=("Knee Osteoarthritis",),
+                countries=("Korea, Republic of",),
+            ),
+        },
+    )
 
 
 def test_reindex_json_summary_lists_indexed_skipped_and_duplicates(tmp_path):
@@ -34,8 +41,9 @@ def test_reindex_json_summary_lists_indexed_skipped_and_duplicates(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["indexed"] == 2
-    assert summary["skipped"] == [{"file": "NCT00000003.md",
-                                   "reason": summary["skipped"][0]["reason"]}]
+    assert summary["skipped"] == [
+        {"file": "NCT00000003.md", "reason": summary["skipped"][0]["reason"]}
+    ]
     assert summary["skipped"][0]["reason"].startswith("broken YAML frontmatter at line 3")
     assert summary["duplicates"] == [
         {"nct_id": "NCT00000001", "file": "sub/NCT00000001.md", "kept": "NCT00000001.md"}
@@ -65,8 +73,11 @@ def test_missing_pages_folder_is_a_one_line_error_and_touches_nothing(tmp_path):
 
 def test_pages_folder_from_the_environment(tmp_path):
     pages = good_pages(tmp_path / "pages")
-    env = {"PATH": "/usr/bin:/bin", "TRIALSEARCH_PAGES_DIR": str(pages),
-           "TRIALSEARCH_INDEX_DIR": str(tmp_path / "ix")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TRIALSEARCH_PAGES_DIR": str(pages),
+        "TRIALSEARCH_INDEX_DIR": str(tmp_path / "ix"),
+    }
     result = run("reindex", "--json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["indexed"] == 2
@@ -97,8 +108,9 @@ def test_search_prints_results_and_json(tmp_path):
     text = run("search", "asthma", "--index", str(tmp_path / "ix"))
     assert text.returncode == 0
     assert text.stdout.startswith("1 study\n") and "NCT00000001" in text.stdout
-    data = json.loads(run("search", "--index", str(tmp_path / "ix"), "--status", "COMPLETED",
-                          "--json").stdout)
+    data = json.loads(
+        run("search", "--index", str(tmp_path / "ix"), "--status", "COMPLETED", "--json").stdout
+    )
     assert [h["nct_id"] for h in data["results"]] == ["NCT00000002"]
     bad = run("search", "x", "--index", str(tmp_path / "ix"), "-f", "status=NOPE")
     assert bad.returncode == 2 and "'NOPE' is not a value of 'status'" in bad.stderr

@@ -57,7 +57,9 @@ def test_example_page_arms_interventions_outcomes(example_page):
     assert [(a.label, a.type) for a in record.arms] == [("68Ga-DOTA-FAPI PET/MR", "EXPERIMENTAL")]
     assert record.arms[0].description.startswith("Investigators select subjects")
     assert [(i.name, i.type) for i in record.interventions] == [
-        ("68Ga-DOTA-FAPI", "DRUG"), ("PET/MR", "DEVICE"), ("PET/CT", "DEVICE"),
+        ("68Ga-DOTA-FAPI", "DRUG"),
+        ("PET/MR", "DEVICE"),
+        ("PET/CT", "DEVICE"),
     ]
     assert record.interventions[1].description == (
         "Each subject undergoes PET/MR imaging within 40-60 minutes after injection."
@@ -77,12 +79,20 @@ def test_example_page_locations_and_changes(example_page):
     [loc] = record.locations
     assert loc.text == "China, Hubei Province, Wuhan, Hubei, China"
     assert (loc.facility, loc.city, loc.state, loc.country, loc.status) == (
-        "China, Hubei Province", "Wuhan", "Hubei", "China", "RECRUITING",
+        "China, Hubei Province",
+        "Wuhan",
+        "Hubei",
+        "China",
+        "RECRUITING",
     )
     assert record.locations_total == 1
     assert record.locations_more == 0
     assert len(record.field_changes) == 16
     first, last = record.field_changes[0], record.field_changes[-1]
-    assert (first.field, first.change, first.date) == ("status.overallStatus", "added", "2026-05-12")
+    assert (first.field, first.change, first.date) == (
+        "status.overallStatus",
+        "added",
+        "2026-05-12",
+    )
     assert last.field == "locations.china, hubei province|wuhan|hubei|china"
     assert record.acronyms == ["PET", "MRI"]

@@ -64,11 +64,17 @@ def test_empty_page_is_refused():
 
 def test_page_without_frontmatter_is_read_from_its_body():
     body = GOOD.split("---\n", 2)[2]
-    body = body.replace("# Aspirin for Headache\n", "# Aspirin for Headache\n\n"
-                        "**NCT ID:** [NCT01234567](https://clinicaltrials.gov/study/NCT01234567)\n")
+    body = body.replace(
+        "# Aspirin for Headache\n",
+        "# Aspirin for Headache\n\n"
+        "**NCT ID:** [NCT01234567](https://clinicaltrials.gov/study/NCT01234567)\n",
+    )
     record = parse_page(body)
     assert (record.nct_id, record.title, record.overall_status) == (
-        "NCT01234567", "Aspirin for Headache", "RECRUITING")
+        "NCT01234567",
+        "Aspirin for Headache",
+        "RECRUITING",
+    )
 
 
 def test_page_without_frontmatter_or_id_is_refused():
@@ -158,10 +164,14 @@ def test_a_number_where_a_string_was_expected():
 
 
 def test_a_date_and_a_mapping_where_strings_were_expected():
-    record = parse_page(page(**{
-        "title: Aspirin for Headache": "title: 2023-02-14",
-        "sponsor: Acme Pharma, Inc.": "sponsor: {name: Acme}",
-    }))
+    record = parse_page(
+        page(
+            **{
+                "title: Aspirin for Headache": "title: 2023-02-14",
+                "sponsor: Acme Pharma, Inc.": "sponsor: {name: Acme}",
+            }
+        )
+    )
     assert record.title == "2023-02-14"
     assert record.sponsor is None  # a mapping is not a sponsor name
 
@@ -174,7 +184,9 @@ def test_yaml_dates_and_strings_give_the_same_last_update():
 
 def test_countries_as_string_or_list_and_names_with_commas():
     one = parse_page(page(**{"countries: France": 'countries: "Korea, Republic of"'}))
-    many = parse_page(page(**{"countries: France": "countries:\n  - Korea, Republic of\n  - France"}))
+    many = parse_page(
+        page(**{"countries: France": "countries:\n  - Korea, Republic of\n  - France"})
+    )
     assert one.countries == ["Korea, Republic of"]
     assert many.countries == ["Korea, Republic of", "France"]
 

@@ -3,39 +3,71 @@
 from __future__ import annotations
 
 import pytest
+from pagemaker import make_page, write_pages
 
 from indexer.build import full_build
 from indexer.query import SearchIndex
 from indexer.request import ParamError, parse_params
-from pagemaker import make_page, write_pages
 
 PAGES = {
     "NCT00000001": make_page(
-        "NCT00000001", "Inhaled budesonide for asthma in children", status="RECRUITING",
-        phases=("PHASE3",), countries=("France", "Korea, Republic of"), enrollment=300,
-        start="2021-03-01", last_update="2024-05-01", min_age="6 Years", max_age="17 Years",
+        "NCT00000001",
+        "Inhaled budesonide for asthma in children",
+        status="RECRUITING",
+        phases=("PHASE3",),
+        countries=("France", "Korea, Republic of"),
+        enrollment=300,
+        start="2021-03-01",
+        last_update="2024-05-01",
+        min_age="6 Years",
+        max_age="17 Years",
         summary="Children with asthma receive budesonide or placebo for twelve weeks.",
         interventions=(("Budesonide", "DRUG"), ("Placebo", "DRUG")),
     ),
     "NCT00000002": make_page(
-        "NCT00000002", "Exercise programme for heart failure", status="COMPLETED",
-        phases=("NA",), conditions=("Heart Failure",), countries=("United States",),
-        enrollment=50, start="2015-06", last_update="2020-01-10", min_age="65 Years",
-        max_age=None, healthy="Yes", summary="Older adults with heart failure exercise.",
+        "NCT00000002",
+        "Exercise programme for heart failure",
+        status="COMPLETED",
+        phases=("NA",),
+        conditions=("Heart Failure",),
+        countries=("United States",),
+        enrollment=50,
+        start="2015-06",
+        last_update="2020-01-10",
+        min_age="65 Years",
+        max_age=None,
+        healthy="Yes",
+        summary="Older adults with heart failure exercise.",
         interventions=(("Exercise", "BEHAVIORAL"),),
     ),
     "NCT00000003": make_page(
-        "NCT00000003", "Budesonide and formoterol in adult asthma", status="COMPLETED",
-        phases=("PHASE2", "PHASE3"), countries=("France",), enrollment=None, start=None,
-        last_update="2022-07-07", sponsor="Lung Institute, Paris", sex="FEMALE",
+        "NCT00000003",
+        "Budesonide and formoterol in adult asthma",
+        status="COMPLETED",
+        phases=("PHASE2", "PHASE3"),
+        countries=("France",),
+        enrollment=None,
+        start=None,
+        last_update="2022-07-07",
+        sponsor="Lung Institute, Paris",
+        sex="FEMALE",
         summary="Adults with <b>severe</b> asthma & allergies; see NCT00000001 for children.",
         interventions=(("Budesonide", "DRUG"), ("Inhaler device", "DEVICE")),
     ),
     "NCT00000004": make_page(
-        "NCT00000004", "Heart failure registry", status="RECRUITING", phases=(),
-        study_type="OBSERVATIONAL", conditions=("Heart Failure", "Diabetes Mellitus, Type 2"),
-        countries=("Korea, Republic of",), enrollment=5000, start="2023-01-20",
-        last_update="2025-02-02", min_age=None, max_age=None, sex="ALL",
+        "NCT00000004",
+        "Heart failure registry",
+        status="RECRUITING",
+        phases=(),
+        study_type="OBSERVATIONAL",
+        conditions=("Heart Failure", "Diabetes Mellitus, Type 2"),
+        countries=("Korea, Republic of",),
+        enrollment=5000,
+        start="2023-01-20",
+        last_update="2025-02-02",
+        min_age=None,
+        max_age=None,
+        sex="ALL",
         summary="A registry of patients hospitalised for heart failure.",
         interventions=(("Questionnaire", "OTHER"),),
     ),
@@ -52,8 +84,9 @@ def index(tmp_path_factory):
 
 
 def search(index, **params):
-    return index.search(parse_params({k: v if isinstance(v, list) else [str(v)]
-                                      for k, v in params.items()}))
+    return index.search(
+        parse_params({k: v if isinstance(v, list) else [str(v)] for k, v in params.items()})
+    )
 
 
 def ids(resp):
@@ -72,9 +105,16 @@ def test_browse_everything_newest_update_first(index):
     assert facet(resp, "status") == {"RECRUITING": (2, False), "COMPLETED": (2, False)}
     assert facet(resp, "phase") == {"PHASE3": (2, False), "NA": (1, False), "PHASE2": (1, False)}
     assert facet(resp, "country") == {
-        "France": (2, False), "Korea, Republic of": (2, False), "United States": (1, False)}
+        "France": (2, False),
+        "Korea, Republic of": (2, False),
+        "United States": (1, False),
+    }
     assert facet(resp, "intervention_type") == {
-        "DRUG": (2, False), "BEHAVIORAL": (1, False), "DEVICE": (1, False), "OTHER": (1, False)}
+        "DRUG": (2, False),
+        "BEHAVIORAL": (1, False),
+        "DEVICE": (1, False),
+        "OTHER": (1, False),
+    }
     assert facet(resp, "healthy_volunteers") == {"false": (3, False), "true": (1, False)}
     assert facet(resp, "condition")["Diabetes Mellitus, Type 2"] == (1, False)
 
@@ -88,7 +128,10 @@ def test_facets_are_disjunctive_within_and_conjunctive_across(index):
     both = search(index, status=["COMPLETED", "RECRUITING"], country="France")
     assert ids(both) == ["NCT00000001", "NCT00000003"]
     assert facet(both, "country") == {
-        "France": (2, True), "Korea, Republic of": (2, False), "United States": (1, False)}
+        "France": (2, True),
+        "Korea, Republic of": (2, False),
+        "United States": (1, False),
+    }
     assert facet(both, "status") == {"RECRUITING": (1, True), "COMPLETED": (1, True)}
 
 
@@ -107,24 +150,43 @@ def test_age_admits_studies_whose_bounds_contain_it_and_missing_bounds_admit_all
 
 def test_date_and_enrollment_ranges_exclude_missing_values(index):
     assert ids(search(index, start_date_from="2021-01-01", sort="nct_id")) == [
-        "NCT00000001", "NCT00000004"]
+        "NCT00000001",
+        "NCT00000004",
+    ]
     # YYYY-MM as an upper bound covers the whole month; "2015-06" counts as 2015-06-01
     assert ids(search(index, start_date_to="2015-06")) == ["NCT00000002"]
-    assert ids(search(index, last_update_from="2022-07", last_update_to="2024-12-31",
-                      sort="nct_id")) == ["NCT00000001", "NCT00000003"]
+    assert ids(
+        search(index, last_update_from="2022-07", last_update_to="2024-12-31", sort="nct_id")
+    ) == ["NCT00000001", "NCT00000003"]
     assert ids(search(index, enrollment_min=100, enrollment_max=1000)) == ["NCT00000001"]
     assert search(index, enrollment_min=0).total == 3  # NCT00000003 has no enrollment
 
 
 def test_sorts_put_missing_values_last_in_either_direction(index):
     assert ids(search(index, sort="-enrollment")) == [
-        "NCT00000004", "NCT00000001", "NCT00000002", "NCT00000003"]
+        "NCT00000004",
+        "NCT00000001",
+        "NCT00000002",
+        "NCT00000003",
+    ]
     assert ids(search(index, sort="enrollment")) == [
-        "NCT00000002", "NCT00000001", "NCT00000004", "NCT00000003"]
+        "NCT00000002",
+        "NCT00000001",
+        "NCT00000004",
+        "NCT00000003",
+    ]
     assert ids(search(index, sort="start_date", order="desc")) == [
-        "NCT00000004", "NCT00000001", "NCT00000002", "NCT00000003"]
+        "NCT00000004",
+        "NCT00000001",
+        "NCT00000002",
+        "NCT00000003",
+    ]
     assert ids(search(index, sort="-nct_id")) == [
-        "NCT00000004", "NCT00000003", "NCT00000002", "NCT00000001"]
+        "NCT00000004",
+        "NCT00000003",
+        "NCT00000002",
+        "NCT00000001",
+    ]
 
 
 def test_paging_edges(index):
@@ -132,8 +194,7 @@ def test_paging_edges(index):
     second = search(index, per_page=3, page=2, sort="nct_id")
     beyond = search(index, per_page=3, page=3, sort="nct_id")
     assert (first.total, second.total, beyond.total) == (4, 4, 4)
-    assert ids(first) + ids(second) == ["NCT00000001", "NCT00000002", "NCT00000003",
-                                        "NCT00000004"]
+    assert ids(first) + ids(second) == ["NCT00000001", "NCT00000002", "NCT00000003", "NCT00000004"]
     assert ids(beyond) == []
     assert first.pages == 2
 
@@ -148,11 +209,12 @@ def test_text_is_anded_stemmed_and_ranked(index):
 
 
 def test_phrases_or_not_and_minus(index):
-    assert ids(search(index, q='"heart failure"', sort="nct_id")) == [
-        "NCT00000002", "NCT00000004"]
+    assert ids(search(index, q='"heart failure"', sort="nct_id")) == ["NCT00000002", "NCT00000004"]
     assert ids(search(index, q='"failure heart"')) == []
     assert ids(search(index, q="registry OR exercise", sort="nct_id")) == [
-        "NCT00000002", "NCT00000004"]
+        "NCT00000002",
+        "NCT00000004",
+    ]
     assert ids(search(index, q="heart NOT registry")) == ["NCT00000002"]
     assert ids(search(index, q="asthma -formoterol")) == ["NCT00000001"]
 
@@ -162,8 +224,7 @@ def test_field_prefixes(index):
     assert ids(search(index, q="condition:diabetes")) == ["NCT00000004"]
     assert ids(search(index, q="intervention:device")) == ["NCT00000003"]
     assert ids(search(index, q='sponsor:"lung institute"')) == ["NCT00000003"]
-    assert ids(search(index, q="country:korea", sort="nct_id")) == [
-        "NCT00000001", "NCT00000004"]
+    assert ids(search(index, q="country:korea", sort="nct_id")) == ["NCT00000001", "NCT00000004"]
 
 
 def test_an_nct_id_in_the_query_puts_that_study_first(index):
@@ -178,9 +239,25 @@ def test_an_nct_id_in_the_query_puts_that_study_first(index):
     assert "NCT00000002" not in ids(search(index, q="NCT00000002 asthma", status="RECRUITING"))
 
 
-@pytest.mark.parametrize("q", ['"budesonide asthma', "asthma (children", "asthma AND",
-                               "OR asthma", "asthma )(", "NOT", "-", "title:", "((", ":::",
-                               "record:x", "f_status:COMPLETED", "asthma^5", "*"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"budesonide asthma',
+        "asthma (children",
+        "asthma AND",
+        "OR asthma",
+        "asthma )(",
+        "NOT",
+        "-",
+        "title:",
+        "((",
+        ":::",
+        "record:x",
+        "f_status:COMPLETED",
+        "asthma^5",
+        "*",
+    ],
+)
 def test_malformed_queries_are_read_as_plain_words(index, q):
     resp = search(index, q=q)
     assert resp.total >= 0  # answered, never an exception
@@ -207,10 +284,16 @@ def test_did_you_mean_comes_from_the_index_vocabulary(index):
 def test_hits_carry_everything_an_agent_needs(index):
     [hit] = search(index, q="registry").results
     assert hit == {
-        "nct_id": "NCT00000004", "title": "Heart failure registry",
-        "overall_status": "RECRUITING", "phases": [], "study_type": "OBSERVATIONAL",
-        "sponsor": "Acme Pharma", "conditions": ["Heart Failure", "Diabetes Mellitus, Type 2"],
-        "countries": ["Korea, Republic of"], "enrollment": 5000, "start_date": "2023-01-20",
+        "nct_id": "NCT00000004",
+        "title": "Heart failure registry",
+        "overall_status": "RECRUITING",
+        "phases": [],
+        "study_type": "OBSERVATIONAL",
+        "sponsor": "Acme Pharma",
+        "conditions": ["Heart Failure", "Diabetes Mellitus, Type 2"],
+        "countries": ["Korea, Republic of"],
+        "enrollment": 5000,
+        "start_date": "2023-01-20",
         "last_update": "2025-02-02",
         "canonical_url": "https://mirror.example/NCT00000004.md",
         "clinicaltrials_gov": "https://clinicaltrials.gov/study/NCT00000004",
@@ -226,23 +309,26 @@ def test_unknown_values_of_open_facets_are_refused_with_close_matches(index):
     assert "Korea, Republic of" in info.value.allowed
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"status": ["RECRUTING"]}, "unknown_value"),
-    ({"bogus": ["1"]}, "unknown_parameter"),
-    ({"per_page": ["0"]}, "out_of_range"),
-    ({"per_page": ["101"]}, "out_of_range"),
-    ({"page": ["x"]}, "invalid_integer"),
-    ({"page": ["200"], "per_page": ["100"]}, "page_too_deep"),
-    ({"start_date_from": ["2020-13-01"]}, "invalid_date"),
-    ({"start_date_from": ["yesterday"]}, "invalid_date"),
-    ({"age": ["old"]}, "invalid_age"),
-    ({"age": ["nan"]}, "invalid_age"),
-    ({"sort": ["popularity"]}, "unknown_sort"),
-    ({"order": ["up"]}, "invalid_order"),
-    ({"q": ["x" * 501]}, "query_too_long"),
-    ({"q": ["a", "b"], "sort": ["nct_id", "enrollment"]}, "repeated_parameter"),
-    ({"facet_limit": ["501"]}, "out_of_range"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"status": ["RECRUTING"]}, "unknown_value"),
+        ({"bogus": ["1"]}, "unknown_parameter"),
+        ({"per_page": ["0"]}, "out_of_range"),
+        ({"per_page": ["101"]}, "out_of_range"),
+        ({"page": ["x"]}, "invalid_integer"),
+        ({"page": ["200"], "per_page": ["100"]}, "page_too_deep"),
+        ({"start_date_from": ["2020-13-01"]}, "invalid_date"),
+        ({"start_date_from": ["yesterday"]}, "invalid_date"),
+        ({"age": ["old"]}, "invalid_age"),
+        ({"age": ["nan"]}, "invalid_age"),
+        ({"sort": ["popularity"]}, "unknown_sort"),
+        ({"order": ["up"]}, "invalid_order"),
+        ({"q": ["x" * 501]}, "query_too_long"),
+        ({"q": ["a", "b"], "sort": ["nct_id", "enrollment"]}, "repeated_parameter"),
+        ({"facet_limit": ["501"]}, "out_of_range"),
+    ],
+)
 def test_bad_parameters_are_refused_with_a_code_and_the_parameter(params, code):
     with pytest.raises(ParamError) as info:
         parse_params(params)

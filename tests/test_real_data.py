@@ -67,8 +67,10 @@ def test_every_indexed_document_matches_its_record(index, real_records):
             "last_update": (got["last_update"], rec.get("last_update_post_date")),
             "title": (got["title"], norm(rec.get("brief_title") or nct)),
             # The Key Facts line joins names that may hold commas: the join is exact...
-            "conditions_joined": (", ".join(got["conditions"]),
-                                  ", ".join(norm(c) for c in rec.get("conditions") or [])),
+            "conditions_joined": (
+                ", ".join(got["conditions"]),
+                ", ".join(norm(c) for c in rec.get("conditions") or []),
+            ),
         }
         # ...and the split is exact wherever the format is unambiguous.
         if not has_comma_condition(rec):
@@ -82,8 +84,10 @@ def test_every_indexed_document_matches_its_record(index, real_records):
 def test_names_with_commas_are_mostly_split_right(index, real_records):
     """Lossy in the format (see the issue note): measured, and held above a floor."""
     ambiguous = [r for r in real_records.values() if has_comma_condition(r)]
-    right = sum(index.get_record(r["nct_id"])["conditions"] == [norm(c) for c in r["conditions"]]
-                for r in ambiguous)
+    right = sum(
+        index.get_record(r["nct_id"])["conditions"] == [norm(c) for c in r["conditions"]]
+        for r in ambiguous
+    )
     assert ambiguous, "the sample should contain condition names with commas"
     assert right / len(ambiguous) >= 0.6, f"{right}/{len(ambiguous)}"
 
@@ -91,8 +95,16 @@ def test_names_with_commas_are_mostly_split_right(index, real_records):
 def test_stats_facet_counts_equal_the_records(index, real_records):
     stats = index.stats()
     assert stats["documents"] == len(real_records)
-    for facet in ("status", "phase", "study_type", "intervention_type", "sex",
-                  "healthy_volunteers", "country", "sponsor"):
+    for facet in (
+        "status",
+        "phase",
+        "study_type",
+        "intervention_type",
+        "sex",
+        "healthy_volunteers",
+        "country",
+        "sponsor",
+    ):
         want = Counter(v for rec in real_records.values() for v in expected_facets(rec)[facet])
         assert stats["facets"][facet] == dict(want), facet
 
@@ -133,11 +145,20 @@ def test_totals_and_disjunctive_facet_counts_equal_the_records(index, real_recor
     params["facet_limit"] = ["500"]
     resp = index.search(parse_params(params))
     assert resp.total == sum(matches(r, filters, age) for r in real_records.values())
-    for facet in ("status", "phase", "study_type", "intervention_type", "sex",
-                  "healthy_volunteers", "country"):
+    for facet in (
+        "status",
+        "phase",
+        "study_type",
+        "intervention_type",
+        "sex",
+        "healthy_volunteers",
+        "country",
+    ):
         others = {k: v for k, v in filters.items() if k != facet}
         want = Counter(
-            v for r in real_records.values() if matches(r, others, age)
+            v
+            for r in real_records.values()
+            if matches(r, others, age)
             for v in expected_facets(r)[facet]
         )
         got = {item["value"]: item["count"] for item in resp.facets[facet]}
@@ -164,8 +185,9 @@ def test_text_totals_are_exact_and_paging_covers_them(index):
     seen = [h["nct_id"] for h in resp.results]
     page = 2
     while len(seen) < resp.total:
-        more = index.search(parse_params({"q": ["diabetes"], "per_page": ["100"],
-                                          "page": [str(page)]}))
+        more = index.search(
+            parse_params({"q": ["diabetes"], "per_page": ["100"], "page": [str(page)]})
+        )
         assert more.results, page
         seen += [h["nct_id"] for h in more.results]
         page += 1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Server
-from indexer.build import full_build
-from indexer.request import ALLOWED_PARAMS
 from openapi_check import OpenAPIChecker
 from pagemaker import make_page, write_pages
+
+from indexer.build import full_build
+from indexer.request import ALLOWED_PARAMS
 
 pytestmark = pytest.mark.server
 
@@ -22,8 +22,12 @@ def api(sample_server):
 def test_openapi_document_describes_every_endpoint_and_parameter(sample_server):
     doc = sample_server.get("/api/openapi.json").json()
     assert doc["openapi"] == "3.1.0"
-    assert set(doc["paths"]) == {"/api/search", "/api/trials/{nct_id}", "/healthz",
-                                 "/api/openapi.json"}
+    assert set(doc["paths"]) == {
+        "/api/search",
+        "/api/trials/{nct_id}",
+        "/healthz",
+        "/api/openapi.json",
+    }
     documented = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
     assert documented == set(ALLOWED_PARAMS)
 
@@ -35,15 +39,22 @@ def test_health_reports_the_index(sample_server, api):
     assert resp.json()["index"]["documents"] == 300
 
 
-@pytest.mark.parametrize("query", [
-    "", "q=diabetes", "q=heart+attack&status=RECRUITING&status=COMPLETED",
-    "phase=PHASE1&phase=PHASE2&study_type=INTERVENTIONAL&sort=-enrollment",
-    "country=Korea,+Republic+of&age=40&healthy_volunteers=false",
-    "start_date_from=2015-01&start_date_to=2020-12-31&last_update_from=2020-01-01",
-    "enrollment_min=100&enrollment_max=1000&sort=start_date&order=desc&page=2&per_page=5",
-    "q=%22blood+pressure%22&facet_limit=3&sex=FEMALE", "q=metformn", "q=NCT90000007",
-    "q=title:(keystone)&intervention_type=DRUG",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=diabetes",
+        "q=heart+attack&status=RECRUITING&status=COMPLETED",
+        "phase=PHASE1&phase=PHASE2&study_type=INTERVENTIONAL&sort=-enrollment",
+        "country=Korea,+Republic+of&age=40&healthy_volunteers=false",
+        "start_date_from=2015-01&start_date_to=2020-12-31&last_update_from=2020-01-01",
+        "enrollment_min=100&enrollment_max=1000&sort=start_date&order=desc&page=2&per_page=5",
+        "q=%22blood+pressure%22&facet_limit=3&sex=FEMALE",
+        "q=metformn",
+        "q=NCT90000007",
+        "q=title:(keystone)&intervention_type=DRUG",
+    ],
+)
 def test_search_responses_match_the_schema(sample_server, api, query):
     resp = sample_server.get("/api/search?" + query)
     assert resp.status_code == 200, resp.text
@@ -60,22 +71,26 @@ def test_search_answers_everything_in_one_call(sample_server):
     hit = body["results"][0]
     assert hit["overall_status"] == "RECRUITING"
     assert "<mark>" in hit["snippet"]
-    assert {"value": "RECRUITING", "count": body["total"], "selected": True} in \
-        body["facets"]["status"]
+    assert {"value": "RECRUITING", "count": body["total"], "selected": True} in body["facets"][
+        "status"
+    ]
     assert body["index"]["generation"] >= 1 and body["took_ms"] >= 0
 
 
-@pytest.mark.parametrize("query, code, param", [
-    ("status=NOPE", "unknown_value", "status"),
-    ("colour=red", "unknown_parameter", "colour"),
-    ("per_page=1000", "out_of_range", "per_page"),
-    ("page=-1", "out_of_range", "page"),
-    ("age=abc", "invalid_age", "age"),
-    ("start_date_from=2020-99", "invalid_date", "start_date_from"),
-    ("sort=best", "unknown_sort", "sort"),
-    ("country=Atlantis", "unknown_value", "country"),
-    ("q=" + "x" * 600, "query_too_long", "q"),
-])
+@pytest.mark.parametrize(
+    "query, code, param",
+    [
+        ("status=NOPE", "unknown_value", "status"),
+        ("colour=red", "unknown_parameter", "colour"),
+        ("per_page=1000", "out_of_range", "per_page"),
+        ("page=-1", "out_of_range", "page"),
+        ("age=abc", "invalid_age", "age"),
+        ("start_date_from=2020-99", "invalid_date", "start_date_from"),
+        ("sort=best", "unknown_sort", "sort"),
+        ("country=Atlantis", "unknown_value", "country"),
+        ("q=" + "x" * 600, "query_too_long", "q"),
+    ],
+)
 def test_bad_parameters_get_400_with_the_json_error_shape(sample_server, api, query, code, param):
     resp = sample_server.get("/api/search?" + query)
     assert resp.status_code == 400
@@ -132,23 +147,31 @@ def test_the_page_explains_bad_parameters_kindly(sample_server):
 
 
 def test_the_server_follows_a_new_generation_without_restart(tmp_path):
-    pages = write_pages(tmp_path / "pages", {
-        "NCT00000001": make_page("NCT00000001", "Old title about asthma"),
-    })
+    pages = write_pages(
+        tmp_path / "pages",
+        {
+            "NCT00000001": make_page("NCT00000001", "Old title about asthma"),
+        },
+    )
     full_build(pages, tmp_path / "ix", procs=1)
     server = Server(tmp_path / "ix", workers=2)
     try:
         before = server.get("/api/search?q=asthma").json()
         assert before["results"][0]["title"] == "Old title about asthma"
-        write_pages(pages, {
-            "NCT00000001": make_page("NCT00000001", "New title about asthma"),
-            "NCT00000002": make_page("NCT00000002", "Another asthma study"),
-        })
+        write_pages(
+            pages,
+            {
+                "NCT00000001": make_page("NCT00000001", "New title about asthma"),
+                "NCT00000002": make_page("NCT00000002", "Another asthma study"),
+            },
+        )
         full_build(pages, tmp_path / "ix", procs=1)
         for _ in range(4):  # every worker switches, each showing the study once
             after = server.get("/api/search?q=asthma&sort=nct_id").json()
             assert [h["title"] for h in after["results"]] == [
-                "New title about asthma", "Another asthma study"]
+                "New title about asthma",
+                "Another asthma study",
+            ]
             assert after["index"]["generation"] == before["index"]["generation"] + 1
     finally:
         server.stop()

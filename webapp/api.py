@@ -26,8 +26,12 @@ def search():
 @bp.get("/api/trials/<nct_id>")
 def trial(nct_id: str):
     if not _NCT.match(nct_id):
-        return json_error(400, "invalid_nct_id",
-                          "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719", "nct_id")
+        return json_error(
+            400,
+            "invalid_nct_id",
+            "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719",
+            "nct_id",
+        )
     record = get_index().get_record(nct_id)
     if record is None:
         return json_error(404, "not_found", f"no study {nct_id.upper()} in the index", "nct_id")

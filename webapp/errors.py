@@ -18,8 +18,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, code: str, message: str, param: str | None = None,
-               **extra: Any) -> Response:
+def json_error(
+    status: int, code: str, message: str, param: str | None = None, **extra: Any
+) -> Response:
     body: dict[str, Any] = {"code": code, "message": message, "param": param}
     body.update({k: v for k, v in extra.items() if v is not None})
     response = jsonify({"error": body})
@@ -32,8 +33,9 @@ def init_app(app: Flask) -> None:
     def param_error(exc: ParamError):
         if wants_json():
             return json_error(400, exc.code, exc.message, exc.param, allowed=exc.allowed)
-        return render_template("error.html", status=400, message=exc.message,
-                               allowed=exc.allowed), 400
+        return render_template(
+            "error.html", status=400, message=exc.message, allowed=exc.allowed
+        ), 400
 
     @app.errorhandler(IndexUnavailable)
     def unavailable(exc: IndexUnavailable):

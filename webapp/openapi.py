@@ -23,12 +23,18 @@ _NULL_INT = {"type": ["integer", "null"]}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 
-def _param(name: str, schema: dict[str, Any], description: str, repeat: bool = False
-           ) -> dict[str, Any]:
+def _param(
+    name: str, schema: dict[str, Any], description: str, repeat: bool = False
+) -> dict[str, Any]:
     if repeat:
         schema = {"type": "array", "items": schema}
-    param = {"name": name, "in": "query", "required": False, "description": description,
-             "schema": schema}
+    param = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
     if repeat:
         param.update(style="form", explode=True)
     return param
@@ -36,17 +42,25 @@ def _param(name: str, schema: dict[str, Any], description: str, repeat: bool = F
 
 def _search_parameters() -> list[dict[str, Any]]:
     params = [
-        _param("q", {"type": "string", "maxLength": MAX_QUERY_CHARS},
-               "Words (AND-ed), \"phrases\", OR, NOT or -word, prefixes title:, condition:, "
-               "intervention:, sponsor:, country:. An NCT ID puts that study first."),
+        _param(
+            "q",
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
+            'Words (AND-ed), "phrases", OR, NOT or -word, prefixes title:, condition:, '
+            "intervention:, sponsor:, country:. An NCT ID puts that study first.",
+        ),
     ]
     for spec in FACETS:
         schema: dict[str, Any] = {"type": "string"}
         if spec.name in ENUM_VALUES:
             schema["enum"] = list(ENUM_VALUES[spec.name])
-        params.append(_param(spec.name, schema,
-                             f"Filter by {spec.label.lower()}; repeat for OR within the facet.",
-                             repeat=True))
+        params.append(
+            _param(
+                spec.name,
+                schema,
+                f"Filter by {spec.label.lower()}; repeat for OR within the facet.",
+                repeat=True,
+            )
+        )
     date = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$"}
     params += [
         _param("start_date_from", date, "Start date on or after (YYYY-MM-DD or YYYY-MM)."),
@@ -55,19 +69,29 @@ def _search_parameters() -> list[dict[str, Any]]:
         _param("last_update_to", date, "Last CT.gov update on or before."),
         _param("enrollment_min", {"type": "integer", "minimum": 0}, "Target enrollment ≥."),
         _param("enrollment_max", {"type": "integer", "minimum": 0}, "Target enrollment ≤."),
-        _param("age", {"type": "number", "minimum": 0, "maximum": 150},
-               "A person's age in years: studies whose age bounds admit it."),
-        _param("sort", {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},
-               "Sort field; prefix - for descending. Default: relevance with text, "
-               "-last_update without."),
+        _param(
+            "age",
+            {"type": "number", "minimum": 0, "maximum": 150},
+            "A person's age in years: studies whose age bounds admit it.",
+        ),
+        _param(
+            "sort",
+            {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},
+            "Sort field; prefix - for descending. Default: relevance with text, "
+            "-last_update without.",
+        ),
         _param("order", {"type": "string", "enum": ["asc", "desc"]}, "Sort direction."),
         _param("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based page."),
-        _param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                            "default": 20},
-               f"Results per page; page × per_page ≤ {MAX_RESULT_WINDOW}."),
-        _param("facet_limit", {"type": "integer", "minimum": 1, "maximum": MAX_FACET_LIMIT,
-                               "default": 20},
-               "Values listed per facet (selected values are always listed)."),
+        _param(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+            f"Results per page; page × per_page ≤ {MAX_RESULT_WINDOW}.",
+        ),
+        _param(
+            "facet_limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_FACET_LIMIT, "default": 20},
+            "Values listed per facet (selected values are always listed).",
+        ),
     ]
     return params
 
@@ -76,8 +100,11 @@ def _schemas() -> dict[str, Any]:
     facet_value = {
         "type": "object",
         "required": ["value", "count", "selected"],
-        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                       "selected": {"type": "boolean"}},
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
         "additionalProperties": False,
     }
     index_info = {
@@ -92,9 +119,23 @@ def _schemas() -> dict[str, Any]:
     }
     hit = {
         "type": "object",
-        "required": ["nct_id", "title", "overall_status", "phases", "study_type", "sponsor",
-                     "conditions", "countries", "enrollment", "start_date", "last_update",
-                     "canonical_url", "clinicaltrials_gov", "score", "snippet"],
+        "required": [
+            "nct_id",
+            "title",
+            "overall_status",
+            "phases",
+            "study_type",
+            "sponsor",
+            "conditions",
+            "countries",
+            "enrollment",
+            "start_date",
+            "last_update",
+            "canonical_url",
+            "clinicaltrials_gov",
+            "score",
+            "snippet",
+        ],
         "properties": {
             "nct_id": {"type": "string", "pattern": r"^NCT\d{8}$"},
             "title": {"type": "string"},
@@ -110,15 +151,27 @@ def _schemas() -> dict[str, Any]:
             "canonical_url": _NULL_STR,
             "clinicaltrials_gov": _NULL_STR,
             "score": {"type": ["number", "null"]},
-            "snippet": {"type": "string",
-                        "description": "HTML-escaped text; only <mark> tags are markup."},
+            "snippet": {
+                "type": "string",
+                "description": "HTML-escaped text; only <mark> tags are markup.",
+            },
         },
         "additionalProperties": False,
     }
     search_response = {
         "type": "object",
-        "required": ["query", "total", "page", "per_page", "results", "facets", "suggestion",
-                     "index", "took_ms", "pinned"],
+        "required": [
+            "query",
+            "total",
+            "page",
+            "per_page",
+            "results",
+            "facets",
+            "suggestion",
+            "index",
+            "took_ms",
+            "pinned",
+        ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
             "total": {"type": "integer", "minimum": 0},
@@ -129,8 +182,10 @@ def _schemas() -> dict[str, Any]:
                 "type": "object",
                 "required": [spec.name for spec in FACETS],
                 "properties": {
-                    spec.name: {"type": "array",
-                                "items": {"$ref": "#/components/schemas/FacetValue"}}
+                    spec.name: {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/FacetValue"},
+                    }
                     for spec in FACETS
                 },
                 "additionalProperties": False,
@@ -138,8 +193,11 @@ def _schemas() -> dict[str, Any]:
             "suggestion": _NULL_STR,
             "index": {"$ref": "#/components/schemas/IndexInfo"},
             "took_ms": {"type": "number"},
-            "pinned": {"type": "array", "items": {"type": "string"},
-                       "description": "NCT IDs from the query put first."},
+            "pinned": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "NCT IDs from the query put first.",
+            },
         },
         "additionalProperties": False,
     }
@@ -161,8 +219,16 @@ def _schemas() -> dict[str, Any]:
     }
     record = {
         "type": "object",
-        "required": ["nct_id", "title", "conditions", "countries", "phases", "eligibility",
-                     "interventions", "locations"],
+        "required": [
+            "nct_id",
+            "title",
+            "conditions",
+            "countries",
+            "phases",
+            "eligibility",
+            "interventions",
+            "locations",
+        ],
         "properties": {
             "nct_id": {"type": "string"},
             "title": {"type": "string"},
@@ -188,14 +254,22 @@ def _schemas() -> dict[str, Any]:
             "reason": {"type": "string"},
         },
     }
-    return {"FacetValue": facet_value, "IndexInfo": index_info, "Hit": hit,
-            "SearchResponse": search_response, "Error": error, "Study": record,
-            "Health": health}
+    return {
+        "FacetValue": facet_value,
+        "IndexInfo": index_info,
+        "Hit": hit,
+        "SearchResponse": search_response,
+        "Error": error,
+        "Study": record,
+        "Health": health,
+    }
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
 
 
 def openapi_document(server_url: str = "") -> dict[str, Any]:
@@ -207,7 +281,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             "title": "trialsearch",
             "version": "1",
             "description": "Faceted full-text search over mirrored ClinicalTrials.gov studies. "
-                           "Every error is JSON: {\"error\": {code, message, param}}.",
+            'Every error is JSON: {"error": {code, message, param}}.',
         },
         "servers": [{"url": server_url or "/"}],
         "paths": {
@@ -216,34 +290,54 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "operationId": "search",
                     "summary": "Search studies, with facet counts, snippets and paging",
                     "parameters": _search_parameters(),
-                    "responses": {"200": _json("SearchResponse", "Results and facets."),
-                                  "400": error_400, "503": error_503},
+                    "responses": {
+                        "200": _json("SearchResponse", "Results and facets."),
+                        "400": error_400,
+                        "503": error_503,
+                    },
                 }
             },
             "/api/trials/{nct_id}": {
                 "get": {
                     "operationId": "getTrial",
                     "summary": "One study, fully parsed",
-                    "parameters": [{"name": "nct_id", "in": "path", "required": True,
-                                    "schema": {"type": "string", "pattern": r"^[Nn][Cc][Tt]\d{8}$"}}],
-                    "responses": {"200": _json("Study", "The study record."),
-                                  "400": error_400,
-                                  "404": _json("Error", "No such study in the index."),
-                                  "503": error_503},
+                    "parameters": [
+                        {
+                            "name": "nct_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": r"^[Nn][Cc][Tt]\d{8}$"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("Study", "The study record."),
+                        "400": error_400,
+                        "404": _json("Error", "No such study in the index."),
+                        "503": error_503,
+                    },
                 }
             },
             "/healthz": {
                 "get": {
                     "operationId": "health",
                     "summary": "Whether an index is open, and which",
-                    "responses": {"200": _json("Health", "Serving."),
-                                  "503": _json("Health", "No index can be opened.")},
+                    "responses": {
+                        "200": _json("Health", "Serving."),
+                        "503": _json("Health", "No index can be opened."),
+                    },
                 }
             },
             "/api/openapi.json": {
-                "get": {"operationId": "openapi", "summary": "This document",
-                        "responses": {"200": {"description": "OpenAPI 3.1 document",
-                                              "content": {"application/json": {}}}}}
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {}},
+                        }
+                    },
+                }
             },
         },
         "components": {"schemas": _schemas()},

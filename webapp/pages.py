@@ -29,13 +29,23 @@ SORT_CHOICES = [
     ("nct_id", "NCT ID"),
 ]
 RANGE_LABELS = {
-    "start_date_from": "Start from", "start_date_to": "Start to",
-    "last_update_from": "Updated from", "last_update_to": "Updated to",
-    "enrollment_min": "Enrollment ≥", "enrollment_max": "Enrollment ≤", "age": "Age",
+    "start_date_from": "Start from",
+    "start_date_to": "Start to",
+    "last_update_from": "Updated from",
+    "last_update_to": "Updated to",
+    "enrollment_min": "Enrollment ≥",
+    "enrollment_max": "Enrollment ≤",
+    "age": "Age",
 }
 VALUE_LABELS = {
-    "true": "Yes", "false": "No", "NA": "Not applicable", "EARLY_PHASE1": "Early phase 1",
-    "PHASE1": "Phase 1", "PHASE2": "Phase 2", "PHASE3": "Phase 3", "PHASE4": "Phase 4",
+    "true": "Yes",
+    "false": "No",
+    "NA": "Not applicable",
+    "EARLY_PHASE1": "Early phase 1",
+    "PHASE1": "Phase 1",
+    "PHASE2": "Phase 2",
+    "PHASE3": "Phase 3",
+    "PHASE4": "Phase 4",
 }
 
 
@@ -43,8 +53,9 @@ def _url(params: list[tuple[str, str]], endpoint: str = "/search") -> str:
     return endpoint + ("?" + urlencode(params) if params else "")
 
 
-def _without(params: list[tuple[str, str]], name: str, value: str | None = None
-             ) -> list[tuple[str, str]]:
+def _without(
+    params: list[tuple[str, str]], name: str, value: str | None = None
+) -> list[tuple[str, str]]:
     return [(k, v) for k, v in params if not (k == name and (value is None or v == value))]
 
 
@@ -75,27 +86,43 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
     for spec in FACETS:
         items = []
         for item in resp.facets[spec.name]:
-            toggled = (_without(base, spec.name, item["value"]) if item["selected"]
-                       else [*base, (spec.name, item["value"])])
+            toggled = (
+                _without(base, spec.name, item["value"])
+                if item["selected"]
+                else [*base, (spec.name, item["value"])]
+            )
             items.append({**item, "label": pretty(item["value"]), "toggle_url": _url(toggled)})
-        facets.append({"name": spec.name, "label": spec.label, "values": items,
-                       "selected": bool(req.filters.get(spec.name))})
+        facets.append(
+            {
+                "name": spec.name,
+                "label": spec.label,
+                "values": items,
+                "selected": bool(req.filters.get(spec.name)),
+            }
+        )
     chips = [
         {"label": f"{spec.label}: {pretty(value)}", "url": _url(_without(base, spec.name, value))}
-        for spec in FACETS for value in req.filters.get(spec.name, [])
+        for spec in FACETS
+        for value in req.filters.get(spec.name, [])
     ]
     for name in RANGE_PARAMS:
         value = getattr(req, name)
         if value is not None:
             shown = int(value) if isinstance(value, float) and value.is_integer() else value
-            chips.append({"label": f"{RANGE_LABELS[name]}: {shown}",
-                          "url": _url(_without(base, name))})
+            chips.append(
+                {"label": f"{RANGE_LABELS[name]}: {shown}", "url": _url(_without(base, name))}
+            )
     clear_all = _url([(k, v) for k, v in base if k in ("q", "sort", "order", "per_page")])
     pages = []
     last = min(resp.pages, 10_000 // req.per_page)
     for number in sorted({1, last, *range(max(1, req.page - 2), min(last, req.page + 2) + 1)}):
-        pages.append({"number": number, "current": number == req.page,
-                      "url": _url([*base, ("page", str(number))] if number > 1 else base)})
+        pages.append(
+            {
+                "number": number,
+                "current": number == req.page,
+                "url": _url([*base, ("page", str(number))] if number > 1 else base),
+            }
+        )
     current_sort = req.sort and (("-" if req.order == "desc" else "") + req.sort)
     return {
         "facets": facets,
@@ -106,7 +133,8 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         "next_url": _url([*base, ("page", str(req.page + 1))]) if req.page < last else None,
         "json_url": _url(params, "/api/search"),
         "suggestion_url": _url([("q", resp.suggestion), *[p for p in base if p[0] != "q"]])
-        if resp.suggestion else None,
+        if resp.suggestion
+        else None,
         "sort_choices": SORT_CHOICES,
         "current_sort": current_sort or "",
         "first": (req.page - 1) * req.per_page + 1,
@@ -131,10 +159,17 @@ def search_page():
         req = parse_params(args)
         resp = get_index().search(req)
     except ParamError as exc:
-        return render_template("search.html", req=None, resp=None, view=None,
-                               q=" ".join(args.get("q", [])), error=exc), 400
+        return render_template(
+            "search.html", req=None, resp=None, view=None, q=" ".join(args.get("q", [])), error=exc
+        ), 400
     view = build_view(req, resp)
-    html = render_template("search.html", req=req, resp=resp, view=view, q=req.q, error=None,
-                           snippet=lambda s: Markup(s))
-    return html, 200, {"Link": f'<{view["json_url"]}>; rel="alternate"; '
-                                   f'type="application/json"'}
+    html = render_template(
+        "search.html",
+        req=req,
+        resp=resp,
+        view=view,
+        q=req.q,
+        error=None,
+        snippet=lambda s: Markup(s),
+    )
+    return html, 200, {"Link": f'<{view["json_url"]}>; rel="alternate"; type="application/json"'}
