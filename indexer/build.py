@@ -1,4 +1,14 @@
-"""Build an index generation from a folder of pages, skipping bad pages with reasons."""
+"""Reindex: build a new index generation from the pages folder and make it live atomically.
+
+Two modes share one page reader and one publish step:
+- incremental (default): the live generation is hard-linked into a new folder (Whoosh
+  never rewrites a segment file; deletions live in the new TOC), then only new,
+  changed and vanished pages are written there;
+- full: every page is indexed into an empty folder.
+Either way the new generation is checked before the pointer moves, so readers
+never see a half-built index, and a reindex killed at any moment leaves the live
+one untouched.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,18 +24,21 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
+from . import failpoints
 from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
 from .record import StudyRecord
 from .schema import build_schema, record_to_document
-from .store import GenerationInfo, IndexStore, utc_now
+from .store import GenerationInfo, IndexStore, utc_now, write_json_atomic
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+MANIFEST = "manifest.json"
+_NOT_LINKED = {"meta.json", MANIFEST}
 
 
 class PagesDirError(Exception):
-    """The pages folder is missing or unreadable: nothing was touched."""
+    """The pages folder is missing, unreadable or empty: nothing was touched."""
 
 
 class GuardError(Exception):
@@ -36,13 +49,18 @@ class GuardError(Exception):
 class ReindexReport:
     """What a reindex did, for people (summary lines) and machines (--json)."""
 
+    mode: str = "full"
     indexed: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     generation: int | None = None
+    documents: int = 0
     pages_seen: int = 0
-    removed: int = 0
 
     @property
     def docs_per_second(self) -> float:
@@ -52,6 +70,43 @@ class ReindexReport:
         data = asdict(self)
         data["docs_per_second"] = self.docs_per_second
         return data
+
+
+@dataclass
+class Options:
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    procs: int | None = None
+    max_remove: float = 0.2
+    allow_removals: bool = False
+    on_start: Callable[[int], None] | None = None
+    progress: Progress | None = None
+
+
+@dataclass
+class ParsedPage:
+    path: str
+    record: StudyRecord
+    entry: dict[str, Any]
+
+
+def check_pages_dir(pages_dir: Path | str | None) -> Path:
+    if pages_dir is None:
+        raise PagesDirError("no pages folder given (use --pages or TRIALSEARCH_PAGES_DIR)")
+    path = Path(pages_dir)
+    if not path.exists():
+        raise PagesDirError(f"pages folder {path} does not exist")
+    if not path.is_dir():
+        raise PagesDirError(f"pages folder {path} is not a folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise PagesDirError(f"pages folder {path} is not readable")
+    return path
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
@@ -69,202 +124,297 @@ def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
             if not name.endswith(".md"):
                 continue
             path = base / name
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    refused.append(
-                        {
-                            "file": _rel(path, root),
-                            "reason": "symlink points outside the pages folder",
-                        }
-                    )
-                    continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                reason = "symlink points outside the pages folder"
+                refused.append({"file": _rel(path, root), "reason": reason})
+                continue
             pages.append(path)
     pages.sort()
     return pages, refused
 
 
-def _rel(path: Path, root: Path) -> str:
+def read_one(path: Path, rel: str, max_bytes: int, report: ReindexReport) -> ParsedPage | None:
+    """Parse one page; a bad one goes into the report and gives None."""
     try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+        st = path.stat()
+        if st.st_size > max_bytes:
+            raise PageError(f"page is {st.st_size} bytes, over the {max_bytes}-byte limit")
+        data = path.read_bytes()
+        record = parse_page(decode_page(data), expected_id=path.stem)
+    except PageError as exc:
+        report.skipped.append({"file": rel, "reason": str(exc)})
+        return None
+    except OSError as exc:
+        report.skipped.append({"file": rel, "reason": f"cannot read file: {exc.strerror}"})
+        return None
+    except Exception as exc:  # a parser bug must not stop the run; report it instead
+        log.exception("unexpected error parsing %s", rel)
+        report.skipped.append({"file": rel, "reason": f"unexpected error: {exc!r}"})
+        return None
+    entry = {
+        "nct_id": record.nct_id,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "sha1": hashlib.sha1(data).hexdigest(),
+        "last_seen_at": record.last_seen_at,
+    }
+    return ParsedPage(rel, record, entry)
 
 
-def check_pages_dir(pages_dir: Path | str | None) -> Path:
-    if pages_dir is None:
-        raise PagesDirError("no pages folder given (use --pages or TRIALSEARCH_PAGES_DIR)")
-    path = Path(pages_dir)
-    if not path.exists():
-        raise PagesDirError(f"pages folder {path} does not exist")
-    if not path.is_dir():
-        raise PagesDirError(f"pages folder {path} is not a folder")
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise PagesDirError(f"pages folder {path} is not readable")
-    return path
-
-
-@dataclass
-class ParsedPage:
-    path: str
-    record: StudyRecord
-    size: int
-    mtime_ns: int
-    sha1: str
-
-
-def load_pages(
-    pages: list[Path], root: Path, max_bytes: int, report: ReindexReport
-) -> Iterator[ParsedPage]:
-    """Parse pages in order; bad ones and later duplicates go into the report."""
-    first_file: dict[str, str] = {}
-    for path in pages:
-        rel = _rel(path, root)
-        try:
-            st = path.stat()
-            if st.st_size > max_bytes:
-                raise PageError(f"page is {st.st_size} bytes, over the {max_bytes}-byte limit")
-            data = path.read_bytes()
-            record = parse_page(decode_page(data), expected_id=path.stem)
-        except PageError as exc:
-            report.skipped.append({"file": rel, "reason": str(exc)})
-            continue
-        except OSError as exc:
-            report.skipped.append({"file": rel, "reason": f"cannot read file: {exc.strerror}"})
-            continue
-        except Exception as exc:  # a parser bug must not stop the run; report it instead
-            log.exception("unexpected error parsing %s", rel)
-            report.skipped.append({"file": rel, "reason": f"unexpected error: {exc!r}"})
-            continue
-        if record.nct_id in first_file:
-            report.duplicates.append(
-                {"nct_id": record.nct_id, "file": rel, "kept": first_file[record.nct_id]}
-            )
-            continue
-        first_file[record.nct_id] = rel
-        yield ParsedPage(rel, record, st.st_size, st.st_mtime_ns, hashlib.sha1(data).hexdigest())
-
-
-def full_build(
-    pages_dir: Path | str | None,
-    index_dir: Path | str,
-    *,
-    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
-    procs: int | None = None,
-    max_remove: float = 0.2,
-    allow_removals: bool = False,
-    on_start: Callable[[int], None] | None = None,
-    progress: Progress | None = None,
+def reindex(
+    pages_dir: Path | str | None, index_dir: Path | str, *, full: bool = False, **options: Any
 ) -> ReindexReport:
-    """Rebuild the whole index into a new generation and publish it if it checks out."""
+    """Bring the index up to date with the pages folder (incremental unless `full`)."""
+    opts = Options(**options)
     root = check_pages_dir(pages_dir)
     store = IndexStore(index_dir)
     started = time.perf_counter()
-    report = ReindexReport()
     with store.lock():
         store.cleanup()
         pages, refused = find_pages(root)
-        report.skipped.extend(refused)
-        report.pages_seen = len(pages) + len(refused)
         if not pages:
-            raise PagesDirError(f"no *.md pages found in {root}")
-        if on_start:
-            on_start(len(pages))
+            raise PagesDirError(f"no *.md pages found in {root}; nothing was changed")
         live = store.current()
-        old_ids = set(_manifest_ids(store.read_manifest(live))) if live else set()
-
-        number, building = store.new_generation_dir()
-        ix = whoosh_index.create_in(str(building), build_schema())
-        procs = procs or min(2, os.cpu_count() or 1)
-        writer_args: dict[str, Any] = {"limitmb": 256}
-        if procs > 1:
-            writer_args.update(procs=procs, multisegment=True)
-        writer = ix.writer(**writer_args)
-        manifest: dict[str, Any] = {}
-        newest_seen: str | None = None
-        try:
-            for done, page in enumerate(load_pages(pages, root, max_page_bytes, report), 1):
-                writer.add_document(**record_to_document(page.record))
-                manifest[page.path] = {
-                    "nct_id": page.record.nct_id,
-                    "size": page.size,
-                    "mtime_ns": page.mtime_ns,
-                    "sha1": page.sha1,
-                }
-                seen = page.record.last_seen_at
-                if seen and (newest_seen is None or seen > newest_seen):
-                    newest_seen = seen
-                report.indexed = done
-                if progress and done % 50 == 0:
-                    progress(50)
-            if progress:
-                progress(report.indexed % 50)
-            _check_removals(old_ids, manifest, max_remove, allow_removals)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        ix.close()
-
-        _verify(building, manifest, report.indexed)
-        from .store import write_json_atomic
-
-        write_json_atomic(building / "manifest.json", manifest)
-        report.removed = len(old_ids - set(_manifest_ids(manifest)))
+        manifest = store.read_manifest(live) if live else {}
+        if full or live is None or not manifest and live.documents:
+            report = _full(store, root, pages, opts, live, manifest)
+        else:
+            report = _incremental(store, root, pages, opts, live, manifest)
+        report.skipped[:0] = refused
+        report.pages_seen = len(pages) + len(refused)
         report.seconds = round(time.perf_counter() - started, 3)
-        info = GenerationInfo(
-            generation=number,
-            directory=building.name,
-            built_at=utc_now(),
-            documents=report.indexed,
-            newest_last_seen_at=newest_seen,
-        )
-        store.publish(number, building, info)
-        report.generation = number
         store.cleanup()
     log.info(
-        "generation %s live: %s indexed, %s skipped, %s duplicates in %.1fs",
-        number,
-        report.indexed,
+        "%s reindex: generation %s, %s added, %s updated, %s removed, %s unchanged, "
+        "%s skipped in %.1fs",
+        report.mode,
+        report.generation,
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
         len(report.skipped),
-        len(report.duplicates),
         report.seconds,
     )
     return report
 
 
-def _manifest_ids(manifest: dict[str, Any]) -> list[str]:
-    return [entry["nct_id"] for entry in manifest.values()]
+def full_build(
+    pages_dir: Path | str | None, index_dir: Path | str, **options: Any
+) -> ReindexReport:
+    """Rebuild the whole index into a new generation and publish it if it checks out."""
+    return reindex(pages_dir, index_dir, full=True, **options)
 
 
-def _check_removals(
-    old_ids: set[str], manifest: dict[str, Any], max_remove: float, allow: bool
-) -> None:
-    if allow or not old_ids:
+def _full(
+    store: IndexStore,
+    root: Path,
+    pages: list[Path],
+    opts: Options,
+    live: GenerationInfo | None,
+    old_manifest: dict[str, Any],
+) -> ReindexReport:
+    report = ReindexReport(mode="full")
+    if opts.on_start:
+        opts.on_start(len(pages))
+    number, building = store.new_generation_dir()
+    ix = whoosh_index.create_in(str(building), build_schema())
+    procs = opts.procs or min(2, os.cpu_count() or 1)
+    writer_args: dict[str, Any] = {"limitmb": 256}
+    if procs > 1:
+        writer_args.update(procs=procs, multisegment=True)
+    writer = ix.writer(**writer_args)
+    manifest: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    try:
+        for count, path in enumerate(pages, 1):
+            rel = _rel(path, root)
+            page = read_one(path, rel, opts.max_page_bytes, report)
+            if page is not None:
+                nct = page.record.nct_id
+                if nct in owner:
+                    report.duplicates.append({"nct_id": nct, "file": rel, "kept": owner[nct]})
+                else:
+                    owner[nct] = rel
+                    writer.add_document(**record_to_document(page.record))
+                    manifest[rel] = {**page.entry, "generation": number}
+            if opts.progress and count % 50 == 0:
+                opts.progress(50)
+            if count == len(pages) // 2:
+                failpoints.reached("full_writing")
+        if opts.progress:
+            opts.progress(len(pages) % 50)
+        old_ids = {e["nct_id"] for e in old_manifest.values()}
+        _guard(len(old_ids - set(owner)), len(old_ids), opts)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+    report.indexed = report.added = len(owner)
+    report.removed = len({e["nct_id"] for e in old_manifest.values()} - set(owner))
+    _publish(store, number, building, manifest, report, expect=set(owner))
+    return report
+
+
+def _incremental(
+    store: IndexStore,
+    root: Path,
+    pages: list[Path],
+    opts: Options,
+    live: GenerationInfo,
+    old: dict[str, Any],
+) -> ReindexReport:
+    report = ReindexReport(mode="incremental")
+    manifest: dict[str, Any] = {}
+    changed: list[ParsedPage] = []
+    current = {rel: path for path in pages for rel in [_rel(path, root)]}
+    owner = {entry["nct_id"]: rel for rel, entry in old.items() if rel in current}
+    if opts.on_start:
+        opts.on_start(len(pages))
+    for count, (rel, path) in enumerate(current.items(), 1):
+        entry = old.get(rel)
+        if entry is not None and _same_stat(path, entry):
+            manifest[rel] = entry
+            report.unchanged += 1
+        else:
+            page = read_one(path, rel, opts.max_page_bytes, report)
+            if page is None:
+                if entry is not None:
+                    manifest[rel] = entry  # keep serving the last good version
+            elif entry is not None and page.entry["sha1"] == entry["sha1"]:
+                manifest[rel] = {**entry, "mtime_ns": page.entry["mtime_ns"]}
+                report.unchanged += 1
+            else:
+                nct = page.record.nct_id
+                holder = owner.get(nct)
+                if holder is not None and holder != rel:
+                    report.duplicates.append({"nct_id": nct, "file": rel, "kept": holder})
+                    if entry is not None:
+                        manifest[rel] = entry
+                else:
+                    owner[nct] = rel
+                    changed.append(page)
+        if opts.progress and count % 50 == 0:
+            opts.progress(50)
+    if opts.progress:
+        opts.progress(len(current) % 50)
+
+    old_ids = {e["nct_id"] for e in old.values()}
+    kept_ids = {e["nct_id"] for e in manifest.values()} | {p.record.nct_id for p in changed}
+    gone = old_ids - kept_ids
+    _guard(len(gone), len(old_ids), opts)
+    if not changed and not gone:
+        if manifest != old:  # only mtimes moved: remember them, no new generation needed
+            write_json_atomic(store.generation_dir(live) / MANIFEST, manifest)
+        report.generation = live.generation
+        report.documents = live.documents
+        return report
+
+    number, building = store.new_generation_dir()
+    _link_generation(store.generation_dir(live), building)
+    ix = whoosh_index.open_dir(str(building))
+    writer = ix.writer(limitmb=128)
+    try:
+        for nct in sorted(gone):
+            writer.delete_by_term("nct_id", nct)
+        for page in changed:
+            writer.update_document(**record_to_document(page.record))
+            manifest[page.path] = {**page.entry, "generation": number}
+            if page.record.nct_id in old_ids:
+                report.updated += 1
+            else:
+                report.added += 1
+        failpoints.reached("incremental_writing")
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+    report.removed = len(gone)
+    report.indexed = len(changed)
+    _publish(
+        store,
+        number,
+        building,
+        manifest,
+        report,
+        expect=kept_ids,
+        canaries=[p.record.nct_id for p in changed[:5]],
+    )
+    return report
+
+
+def _same_stat(path: Path, entry: dict[str, Any]) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_size == entry.get("size") and st.st_mtime_ns == entry.get("mtime_ns")
+
+
+def _guard(removing: int, total: int, opts: Options) -> None:
+    if opts.allow_removals or not total:
         return
-    removed = old_ids - set(_manifest_ids(manifest))
-    share = len(removed) / len(old_ids)
-    if share > max_remove:
+    share = removing / total
+    if share > opts.max_remove:
         raise GuardError(
-            f"this reindex would remove {len(removed)} of {len(old_ids)} studies "
-            f"({share:.0%}, over the {max_remove:.0%} limit); nothing was changed. "
+            f"this reindex would remove {removing} of {total} studies "
+            f"({share:.0%}, over the {opts.max_remove:.0%} limit); nothing was changed. "
             "Check the pages folder, or pass --allow-removals."
         )
 
 
-def _verify(path: Path, manifest: dict[str, Any], expected: int) -> None:
-    """Open the new generation as a reader would and check it before it goes live."""
+def _link_generation(source: Path, target: Path) -> None:
+    """Hard-link every index file of the live generation into the new folder."""
+    for item in source.iterdir():
+        if item.is_file() and item.name not in _NOT_LINKED and "LOCK" not in item.name:
+            os.link(item, target / item.name)
+
+
+def _publish(
+    store: IndexStore,
+    number: int,
+    building: Path,
+    manifest: dict[str, Any],
+    report: ReindexReport,
+    expect: set[str],
+    canaries: list[str] | None = None,
+) -> None:
+    _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3])
+    write_json_atomic(building / MANIFEST, manifest)
+    failpoints.reached("before_swap")
+    seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
+    info = GenerationInfo(
+        generation=number,
+        directory=building.name,
+        built_at=utc_now(),
+        documents=len(expect),
+        newest_last_seen_at=max(seen) if seen else None,
+    )
+    store.publish(number, building, info)
+    failpoints.reached("after_swap")
+    report.generation = number
+    report.documents = len(expect)
+
+
+def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
+    """Open the new generation as a reader would and check it before it goes live.
+
+    Each canary must be found exactly once: an updated study shown twice is the
+    failure WHOOSH.md warns about.
+    """
     ix = whoosh_index.open_dir(str(path))
     try:
         with ix.searcher() as searcher:
             count = searcher.doc_count()
-            if count != expected:
-                raise RuntimeError(f"new index holds {count} documents, expected {expected}")
-            for entry in list(manifest.values())[:3]:
-                if searcher.document_number(nct_id=entry["nct_id"]) is None:
-                    raise RuntimeError(f"canary {entry['nct_id']} not found in the new index")
-                hits = searcher.search(Term("nct_text", entry["nct_id"].lower()), limit=1)
+            if count != len(expect):
+                raise RuntimeError(f"new index holds {count} documents, expected {len(expect)}")
+            for nct in canaries:
+                hits = searcher.search(Term("nct_text", nct.lower()), limit=3)
                 if len(hits) != 1:
-                    raise RuntimeError(f"canary query for {entry['nct_id']} found {len(hits)}")
+                    raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
     finally:
         ix.close()

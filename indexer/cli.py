@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from .build import GuardError, PagesDirError, full_build
+from .build import GuardError, PagesDirError
+from .build import reindex as run_reindex
 from .config import load_settings
 from .query import SearchIndex
 from .request import ParamError, parse_params
@@ -89,6 +90,9 @@ def main(verbose: bool) -> None:
     help="Refuse if the new index would drop more than this share of studies.",
 )
 @click.option("--allow-removals", is_flag=True, help="Drop studies whatever their share.")
+@click.option(
+    "--full", is_flag=True, help="Rebuild everything from scratch instead of only what changed."
+)
 def reindex(
     pages_dir: Path | None,
     index_dir: Path,
@@ -98,11 +102,15 @@ def reindex(
     max_page_bytes: int,
     max_remove: float,
     allow_removals: bool,
+    full: bool,
 ) -> None:
-    """Build the index from every page, then make it live atomically.
+    """Bring the index up to date with the pages folder, then make it live atomically.
 
-    A bad page is skipped and reported with its reason; it never stops the run.
-    The live index keeps serving until the new one is complete and checked.
+    By default only new, changed and vanished pages are (re)indexed, found by a
+    manifest of size, mtime and content hash kept with the index; --full rebuilds
+    everything into a fresh generation. A bad page is skipped and reported with
+    its reason; it never stops the run. The live index keeps serving until the new
+    one is complete and checked.
 
     Exit codes: 0 done; 1 pages skipped with --strict; 2 pages folder missing,
     unreadable or empty (nothing touched); 3 refused because too many studies
@@ -124,9 +132,10 @@ def reindex(
             bar.update(n)
 
     try:
-        report = full_build(
+        report = run_reindex(
             pages_dir,
             index_dir,
+            full=full,
             max_page_bytes=max_page_bytes,
             procs=procs,
             max_remove=max_remove,
@@ -151,9 +160,12 @@ def reindex(
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(
-            f"Indexed {report.indexed} pages in {report.seconds:.1f}s "
-            f"({report.docs_per_second} docs/s); generation {report.generation} is live."
+            f"{report.mode.capitalize()} reindex: {report.added} added, {report.updated} "
+            f"updated, {report.removed} removed, {report.unchanged} unchanged, "
+            f"{len(report.skipped)} skipped in {report.seconds:.1f}s "
+            f"({report.docs_per_second} docs/s)."
         )
+        click.echo(f"Generation {report.generation} is live with {report.documents} studies.")
         if report.duplicates:
             click.echo(f"{len(report.duplicates)} duplicate NCT IDs (first file kept):")
             for dup in report.duplicates:
@@ -308,7 +320,7 @@ def ensure_index(index_dir: Path, pages_dir: Path | None) -> None:
             f"in {pages_dir}",
             err=True,
         )
-    report = full_build(pages_dir, index_dir)
+    report = run_reindex(pages_dir, index_dir)
     click.echo(f"Built generation {report.generation}: {report.indexed} studies", err=True)
 
 

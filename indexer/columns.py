@@ -75,9 +75,18 @@ class Columns:
         )
 
     def _numeric(self, reader, field: str) -> np.ndarray:
-        if self.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.fromiter(reader.column_reader(field), dtype=np.int64, count=self.size)
+        """One segment at a time: Whoosh's MultiColumnReader can iterate short."""
+        out = np.full(self.size, MISSING, dtype=np.int64)
+        for sub, offset in reader.leaf_readers():
+            count = sub.doc_count_all()
+            if count == 0:
+                continue
+            column = sub.column_reader(field)
+            values = list(column)
+            if len(values) != count:  # pragma: no cover - defensive: read value by value
+                values = [column[i] for i in range(count)]
+            out[offset : offset + count] = values
+        return out
 
     def range_mask(
         self, name: str, low: int | None, high: int | None, keep_missing: bool

@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +30,15 @@ POINTER = "CURRENT.json"
 LOCK = ".reindex.lock"
 GEN_PREFIX = "gen-"
 BUILDING_SUFFIX = ".building"
+GRACE_SECONDS = 120.0
+
+
+def _published_at(path: Path) -> float:
+    """When a generation was published (its meta.json is written just before the swap)."""
+    try:
+        return (path / "meta.json").stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class IndexUnavailable(Exception):
@@ -157,10 +167,13 @@ class IndexStore:
         write_json_atomic(self.pointer_path, info.to_dict())
         return info
 
-    def cleanup(self, keep: int = 2) -> list[str]:
-        """Remove half-built folders and all but the newest `keep` finished generations.
+    def cleanup(self, keep: int = 2, grace_seconds: float = GRACE_SECONDS) -> list[str]:
+        """Remove half-built folders, and old generations past their grace period.
 
-        The previous generation is kept so that workers still reading it can finish.
+        Call it only while holding the lock: a `.building` folder is then always the
+        leftover of a dead reindex. The newest `keep` generations stay, and so does
+        any generation replaced less than `grace_seconds` ago, so that workers still
+        reading it can finish their requests.
         """
         removed: list[str] = []
         if not self.root.is_dir():
@@ -172,7 +185,16 @@ class IndexStore:
             if p.is_dir() and p.name.startswith(GEN_PREFIX) and not p.name.endswith(BUILDING_SUFFIX)
         )
         stale = [p for p in self.root.iterdir() if p.name.endswith(BUILDING_SUFFIX)]
-        old = [p for p in finished[:-keep] if not live or p.name != live.directory]
+        now = time.time()
+        # a generation went out of service when its successor was published
+        retired = {p.name: _published_at(nxt) for p, nxt in zip(finished, finished[1:])}
+        candidates = finished[:-keep] if keep else finished
+        old = [
+            p
+            for p in candidates
+            if (not live or p.name != live.directory)
+            and now - retired.get(p.name, now) >= grace_seconds
+        ]
         for path in stale + old:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)

@@ -56,7 +56,7 @@ def test_reindex_text_summary_and_strict_exit_code(tmp_path):
     (pages / "NCT00000009.md").write_text("")
     result = run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"))
     assert result.returncode == 0
-    assert "Indexed 2 pages" in result.stdout
+    assert "Full reindex: 2 added" in result.stdout
     assert "NCT00000009.md: page is empty" in result.stdout
     strict = run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"), "--strict")
     assert strict.returncode == 1
