@@ -187,7 +187,9 @@ class IndexStore:
         stale = [p for p in self.root.iterdir() if p.name.endswith(BUILDING_SUFFIX)]
         now = time.time()
         # a generation went out of service when its successor was published
-        retired = {p.name: _published_at(nxt) for p, nxt in zip(finished, finished[1:])}
+        retired = {
+            p.name: _published_at(nxt) for p, nxt in zip(finished[:-1], finished[1:], strict=True)
+        }
         candidates = finished[:-keep] if keep else finished
         old = [
             p

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from pagemaker import make_page, write_pages
 
 from indexer.build import full_build
 from indexer.query import SearchIndex
 from indexer.request import ParamError, parse_params
+
+from pagemaker import make_page, write_pages
 
 PAGES = {
     "NCT00000001": make_page(

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import Server
 from indexer.build import GuardError, PagesDirError, full_build, reindex
 from indexer.query import SearchIndex
 from indexer.request import parse_params
 from indexer.store import IndexStore, ReindexLocked
+
+from conftest import Server
 from pagemaker import make_page, write_pages
 
 CLI = str(Path(sys.executable).with_name("trialsearch"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Server
-from openapi_check import OpenAPIChecker
-from pagemaker import make_page, write_pages
 
 from indexer.build import full_build
 from indexer.request import ALLOWED_PARAMS
+
+from conftest import Server
+from openapi_check import OpenAPIChecker
+from pagemaker import make_page, write_pages
 
 pytestmark = pytest.mark.server
 
