@@ -19,12 +19,15 @@ from .request import ParamError, parse_params
 from .sample import write_sample
 from .schema import FACETS
 from .store import IndexStore, IndexUnavailable, ReindexLocked
+from .sync import SyncError
+from .sync import sync as run_sync
 
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2
 EXIT_GUARD = 3
 EXIT_LOCKED = 4
 EXIT_INDEX = 5
+EXIT_SYNC = 6
 
 _settings = load_settings()
 pages_option = click.option(
@@ -363,3 +366,121 @@ def serve(
     args.append("webapp:create_app()")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     os.execve(str(gunicorn), args, env)
+
+
+@main.command()
+@click.option("--from", "base_url", required=True, help="Base URL of the mirror.")
+@click.option(
+    "--pages",
+    "pages_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    envvar="TRIALSEARCH_PAGES_DIR",
+    show_envvar=True,
+    help="Local pages folder to update.",
+)
+@click.option(
+    "--list",
+    "list_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file of page URLs or NCT IDs, one a line (default: the mirror's sitemap.xml).",
+)
+@click.option("--delete", is_flag=True, help="Remove local pages that are gone upstream (404/410).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Parallel downloads.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.1, 1000),
+    default=10.0,
+    show_default=True,
+    help="Most requests started per second (be polite).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a response.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=3,
+    show_default=True,
+    help="Retries for connection errors, 429 and 5xx (with backoff).",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 if any page failed.")
+@json_option
+def sync(
+    base_url: str,
+    pages_dir: Path,
+    list_file: Path | None,
+    delete: bool,
+    workers: int,
+    rate: float,
+    timeout: float,
+    retries: int,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Fetch the mirror's pages over HTTP into the pages folder.
+
+    Conditional GETs skip pages that did not change. A page is written only after
+    it parses as a mirror page for the NCT ID its URL names; a 5xx, a timeout, a
+    truncated body or an HTML error page never replaces a good local page. Then run
+    `trialsearch reindex`.
+
+    Exit codes: 0 done (failures are listed); 1 pages failed with --strict;
+    6 the page list (sitemap or --list) could not be had, nothing changed.
+    """
+    bar: Any = None
+    interactive = sys.stderr.isatty() and not as_json
+
+    def on_start(total: int) -> None:
+        nonlocal bar
+        if interactive:
+            bar = click.progressbar(length=total, label="Syncing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+
+    def progress(n: int) -> None:
+        if bar is not None:
+            bar.update(n)
+
+    try:
+        report = run_sync(
+            base_url,
+            pages_dir,
+            list_file=list_file,
+            delete=delete,
+            workers=workers,
+            rate=rate,
+            timeout=timeout,
+            retries=retries,
+            on_start=on_start,
+            progress=progress,
+        )
+    except SyncError as exc:
+        _fail(str(exc), EXIT_SYNC)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(
+            f"Sync: {len(report.fetched)} fetched, {report.unchanged} unchanged, "
+            f"{len(report.gone)} gone upstream ({len(report.deleted)} deleted), "
+            f"{len(report.failed)} failed in {report.seconds:.1f}s."
+        )
+        for item in report.failed:
+            click.echo(f"  failed {item['nct_id']}: {item['reason']}")
+        if report.gone and not delete:
+            click.echo("  pages gone upstream were kept; pass --delete to remove them")
+    if strict and report.failed:
+        sys.exit(EXIT_SKIPPED)
