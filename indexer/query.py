@@ -159,6 +159,11 @@ class SearchIndex:
         with self.use() as snap:
             return snap.index_info()
 
+    def open_info(self) -> dict[str, Any] | None:
+        """Info of the snapshot already open, if any (never opens or reopens)."""
+        snap = self._snap
+        return snap.index_info() if snap is not None else None
+
     def search(self, req: SearchRequest) -> SearchResponse:
         with self.use() as snap, snap.lock:
             return run_search(snap, req)

@@ -111,6 +111,9 @@ def test_trial_endpoint(sample_server, api):
     assert ok.status_code == 200
     api.validate("/api/trials/{nct_id}", 200, ok.json())
     assert ok.json()["nct_id"] == "NCT90000001"
+    assert int(ok.headers["X-Index-Generation"]) >= 1
+    assert ok.headers["X-Index-Documents"] == "300"
+    assert ok.headers["X-Index-Built-At"].endswith("Z")
     missing = sample_server.get("/api/trials/NCT00000000")
     assert missing.status_code == 404
     api.validate("/api/trials/{nct_id}", 404, missing.json())

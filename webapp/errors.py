@@ -61,6 +61,21 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=500, message=message), 500
 
     @app.after_request
+    def index_headers(response: Response) -> Response:
+        """Every JSON answer says which index generation produced it."""
+        from .state import current_info
+
+        if wants_json():
+            info = current_info()
+            if info:
+                response.headers["X-Index-Generation"] = str(info["generation"])
+                response.headers["X-Index-Documents"] = str(info["documents"])
+                response.headers["X-Index-Built-At"] = info["built_at"]
+                if info.get("newest_last_seen_at"):
+                    response.headers["X-Index-Newest-Last-Seen-At"] = info["newest_last_seen_at"]
+        return response
+
+    @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",

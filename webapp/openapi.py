@@ -265,9 +265,27 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+_INDEX_HEADERS = {
+    "X-Index-Generation": {
+        "description": "Index generation that answered",
+        "schema": {"type": "integer"},
+    },
+    "X-Index-Documents": {
+        "description": "Studies in that generation",
+        "schema": {"type": "integer"},
+    },
+    "X-Index-Built-At": {"description": "When it was built (UTC)", "schema": {"type": "string"}},
+    "X-Index-Newest-Last-Seen-At": {
+        "description": "Newest last_seen_at of the data",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def _json(ref: str, description: str) -> dict[str, Any]:
     return {
         "description": description,
+        "headers": _INDEX_HEADERS,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
     }
 

@@ -18,5 +18,11 @@ def get_index() -> SearchIndex:
     return index
 
 
+def current_info() -> dict | None:
+    """The open generation's info, without opening an index just to report it."""
+    index = current_app.extensions.get(_KEY)
+    return index.open_info() if index is not None else None
+
+
 def init_app(app: Flask) -> None:
     app.extensions[_KEY] = None
