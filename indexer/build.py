@@ -28,7 +28,7 @@ from . import failpoints
 from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
 from .record import StudyRecord
 from .schema import build_schema, record_to_document
-from .store import GenerationInfo, IndexStore, utc_now, write_json_atomic
+from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ReindexReport:
     generation: int | None = None
     documents: int = 0
     pages_seen: int = 0
+    note: str | None = None
 
     @property
     def docs_per_second(self) -> float:
@@ -174,12 +175,25 @@ def reindex(
         pages, refused = find_pages(root)
         if not pages:
             raise PagesDirError(f"no *.md pages found in {root}; nothing was changed")
-        live = store.current()
+        try:
+            live = store.current()
+        except IndexUnavailable as exc:
+            log.warning("live pointer unreadable (%s): rebuilding in full", exc)
+            live = None
         manifest = store.read_manifest(live) if live else {}
-        if full or live is None or not manifest and live.documents:
-            report = _full(store, root, pages, opts, live, manifest)
-        else:
-            report = _incremental(store, root, pages, opts, live, manifest)
+        problem = _live_problem(store, live) if live and not full else None
+        if problem:
+            log.warning("live generation unreadable (%s): rebuilding in full", problem)
+        try:
+            if full or live is None or problem or not manifest and live.documents:
+                report = _full(store, root, pages, opts, live, manifest)
+            else:
+                report = _incremental(store, root, pages, opts, live, manifest)
+        except BaseException:
+            store.cleanup()  # we hold the lock: the half-built folder is ours to remove
+            raise
+        if problem:
+            report.note = f"live index was unreadable ({problem}); rebuilt in full"
         report.skipped[:0] = refused
         report.pages_seen = len(pages) + len(refused)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -345,6 +359,23 @@ def _incremental(
         canaries=[p.record.nct_id for p in changed[:5]],
     )
     return report
+
+
+def _live_problem(store: IndexStore, live: GenerationInfo) -> str | None:
+    """Why the live generation cannot be built upon (None when it reads fine)."""
+    try:
+        ix = whoosh_index.open_dir(str(store.generation_dir(live)))
+        try:
+            with ix.searcher() as searcher:
+                count = searcher.doc_count()
+                searcher.search(Term("nct_text", "nct00000000"), limit=1)
+        finally:
+            ix.close()
+    except Exception as exc:  # any damage means: do not hard-link these files
+        return f"{exc.__class__.__name__}: {exc}"
+    if count != live.documents:
+        return f"it holds {count} documents, its pointer says {live.documents}"
+    return None
 
 
 def _same_stat(path: Path, entry: dict[str, Any]) -> bool:

@@ -39,6 +39,13 @@ _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 FEW_RESULTS = 3
+MAX_TERMS = 32
+MIN_WILDCARD_PREFIX = 3
+MAX_EXPANSIONS = 2000
+
+
+class SearchTimeout(Exception):
+    """The request ran past its time budget and was stopped."""
 
 
 @dataclass
@@ -165,13 +172,51 @@ class SearchIndex:
         return snap.index_info() if snap is not None else None
 
     def search(self, req: SearchRequest) -> SearchResponse:
-        with self.use() as snap, snap.lock:
+        with self._reading() as snap:
             return run_search(snap, req)
 
     def get_record(self, nct_id: str) -> dict[str, Any] | None:
-        with self.use() as snap, snap.lock:
+        with self._reading() as snap:
             fields = snap.searcher.document(nct_id=nct_id.upper())
             return unpack_record(fields["record"]) if fields else None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Snapshot]:
+        """Use the snapshot; a failure inside Whoosh means damage, answered as unavailable."""
+        with self.use() as snap, snap.lock:
+            try:
+                yield snap
+            except (ParamError, SearchTimeout, IndexUnavailable):
+                raise
+            except Exception as exc:
+                with self._lock:
+                    if self._snap is snap:
+                        self._stamp = None  # reopen from disk on the next request
+                raise IndexUnavailable(
+                    f"the index could not be read ({exc.__class__.__name__})"
+                ) from exc
+
+    def check(self) -> dict[str, Any]:
+        """Open the live generation afresh and query it: what /healthz trusts."""
+        info, ix = self.store.open_current()
+        try:
+            with ix.searcher() as searcher:
+                documents = searcher.doc_count()
+                searcher.search(query.Term("nct_text", "nct00000000"), limit=1)
+                if documents != info.documents:
+                    raise IndexUnavailable(
+                        f"generation {info.generation} holds {documents} documents, "
+                        f"expected {info.documents}"
+                    )
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"generation {info.generation} cannot be read ({exc.__class__.__name__})"
+            ) from exc
+        finally:
+            ix.close()
+        return self.info()
 
     def stats(self) -> dict[str, Any]:
         """Documents and the count of every facet value over the whole index."""
@@ -248,12 +293,51 @@ def _parse_text(snap: Snapshot, text: str) -> query.Query:
         parser.schema = schema
         try:
             parsed = parser.parse(_prefix_to_field(_balance(text)))
-            if _is_sane(parsed):
-                return parsed
         except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
-            pass
-        words = " ".join(w for w in _WORD.findall(text) if w.upper() not in _OPERATORS)
-        return parser.parse(words or "")
+            parsed = None
+        if parsed is None or not _is_sane(parsed):
+            words = " ".join(w for w in _WORD.findall(text) if w.upper() not in _OPERATORS)
+            parsed = parser.parse(words or "")
+    _check_cost(snap, parsed)
+    return parsed
+
+
+def _check_cost(snap: Snapshot, q: query.Query) -> None:
+    """Refuse queries whose cost has no useful bound: too many words, too-broad wildcards."""
+    words: set[str] = set()
+    reader = snap.searcher.reader()
+    checked: set[str] = set()
+    for leaf in q.leaves():
+        if isinstance(leaf, query.Phrase):
+            words.update(leaf.words)
+        elif hasattr(leaf, "text"):
+            words.add(str(leaf.text))
+        if isinstance(leaf, query.Wildcard | query.Prefix) and leaf.text not in checked:
+            checked.add(leaf.text)
+            prefix = (
+                re.split(r"[*?]", leaf.text)[0] if isinstance(leaf, query.Wildcard) else leaf.text
+            )
+            if len(prefix) < MIN_WILDCARD_PREFIX:
+                raise ParamError(
+                    "wildcard_too_broad",
+                    f"a wildcard needs at least {MIN_WILDCARD_PREFIX} letters before * or ? "
+                    f"(got '{leaf.text}')",
+                    "q",
+                )
+            for field in TEXT_WEIGHTS:
+                expansions = 0
+                for _ in reader.expand_prefix(field, prefix):
+                    expansions += 1
+                    if expansions > MAX_EXPANSIONS:
+                        raise ParamError(
+                            "wildcard_too_broad",
+                            f"'{leaf.text}' matches more than {MAX_EXPANSIONS} words; add letters",
+                            "q",
+                        )
+    if len(words) > MAX_TERMS:
+        raise ParamError(
+            "too_many_terms", f"the query has {len(words)} words; the limit is {MAX_TERMS}", "q"
+        )
 
 
 def _balance(text: str) -> str:

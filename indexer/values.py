@@ -108,7 +108,7 @@ def split_phases(value: Any) -> list[str]:
     for item in as_list(value):
         for part in re.split(r"[,/|]", item):
             part = part.strip().upper().replace(" ", "")
-            if part and part not in out:
+            if re.fullmatch(r"[A-Z][A-Z0-9_]*", part) and part not in out:
                 out.append(part)
     return out
 

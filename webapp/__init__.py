@@ -19,6 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         INDEX_DIR=str(settings.index_dir),
         JSON_SORT_KEYS=False,
+        # seconds a request may search before it is stopped (gunicorn's timeout is 30)
+        REQUEST_BUDGET=10.0,
     )
     app.config.from_prefixed_env("TRIALSEARCH")
     if test_config:

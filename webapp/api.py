@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from indexer.request import parse_params
 from indexer.store import IndexUnavailable
 
+from .budget import time_budget
 from .errors import json_error
 from .openapi import openapi_document
 from .state import get_index
@@ -20,7 +21,9 @@ _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 @bp.get("/api/search")
 def search():
     req = parse_params(request.args.to_dict(flat=False))
-    return jsonify(get_index().search(req).to_dict())
+    with time_budget(float(current_app.config["REQUEST_BUDGET"])):
+        resp = get_index().search(req)
+    return jsonify(resp.to_dict())
 
 
 @bp.get("/api/trials/<nct_id>")
@@ -46,7 +49,7 @@ def openapi():
 @bp.get("/healthz")
 def healthz():
     try:
-        info = get_index().info()
+        info = get_index().check()
     except IndexUnavailable as exc:
         reason = str(exc).replace(str(get_index().store.root), "<index folder>")
         return jsonify({"status": "unavailable", "reason": reason}), 503

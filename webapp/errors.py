@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from indexer.query import SearchTimeout
 from indexer.request import ParamError
 from indexer.store import IndexUnavailable
 
@@ -43,6 +44,14 @@ def init_app(app: Flask) -> None:
         message = "The search index is not available right now. Please try again shortly."
         if wants_json():
             return json_error(503, "index_unavailable", message)
+        return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(SearchTimeout)
+    def timeout(exc: SearchTimeout):
+        app.logger.warning("search stopped on %s: %s", request.full_path, exc)
+        message = f"The search was stopped: {exc}. Narrow it (fewer words, more filters)."
+        if wants_json():
+            return json_error(503, "timeout", message)
         return render_template("error.html", status=503, message=message), 503
 
     @app.errorhandler(HTTPException)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
 from indexer.query import SearchResponse
 from indexer.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
 from indexer.schema import FACETS
 
+from .budget import time_budget
 from .state import get_index
 
 bp = Blueprint("pages", __name__)
@@ -157,7 +158,8 @@ def search_page():
     args = request.args.to_dict(flat=False)
     try:
         req = parse_params(args)
-        resp = get_index().search(req)
+        with time_budget(float(current_app.config["REQUEST_BUDGET"])):
+            resp = get_index().search(req)
     except ParamError as exc:
         return render_template(
             "search.html", req=None, resp=None, view=None, q=" ".join(args.get("q", [])), error=exc
