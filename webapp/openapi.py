@@ -61,7 +61,10 @@ def _search_parameters() -> list[dict[str, Any]]:
                 repeat=True,
             )
         )
-    date = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$"}
+    date = {
+        "type": "string",
+        "pattern": r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$",
+    }
     params += [
         _param("start_date_from", date, "Start date on or after (YYYY-MM-DD or YYYY-MM)."),
         _param("start_date_to", date, "Start date on or before (YYYY-MM covers the month)."),
