@@ -98,6 +98,7 @@ class Snapshot:
         self.lock = threading.RLock()
         self.users = 0
         self.retired = False
+        self.files = None  # set by SearchIndex: the files_stamp it was opened on
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -130,13 +131,20 @@ class SearchIndex:
     def _current(self) -> Snapshot:
         stamp = self.store.pointer_stamp()
         with self._lock:
-            if self._snap is not None and stamp == self._stamp:
-                return self._snap
+            snap = self._snap
+            if (
+                snap is not None
+                and stamp == self._stamp
+                and self.store.files_stamp(snap.info) == snap.files
+            ):
+                return snap
             if stamp is None:
                 raise IndexUnavailable(f"no index has been built in {self.store.root}")
             info, ix = self.store.open_current()
             try:
+                files = self.store.files_stamp(info)
                 snap = Snapshot(info, ix)
+                snap.files = files
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     ix.close()

@@ -114,6 +114,23 @@ class IndexStore:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
+    def files_stamp(self, info: GenerationInfo) -> frozenset[tuple[str, int, int]] | None:
+        """Name, size and mtime of the generation's index files (None if it cannot be listed).
+
+        Whoosh never rewrites a segment or TOC file once written, so any change here
+        means the files were damaged or replaced under a reader that has them open;
+        mmapped readers would otherwise answer from the damage without an error.
+        """
+        try:
+            with os.scandir(self.generation_dir(info)) as entries:
+                return frozenset(
+                    (e.name, st.st_size, st.st_mtime_ns)
+                    for e in entries
+                    if e.name.endswith((".seg", ".toc")) and (st := e.stat())
+                )
+        except OSError:
+            return None
+
     def generation_dir(self, info: GenerationInfo) -> Path:
         return self.root / info.directory
 

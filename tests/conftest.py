@@ -103,7 +103,9 @@ def free_port() -> int:
 class Server:
     """A real gunicorn serving an index folder on a free loopback port."""
 
-    def __init__(self, index_dir: Path, workers: int = 2) -> None:
+    def __init__(
+        self, index_dir: Path, workers: int = 2, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(
@@ -111,6 +113,7 @@ class Server:
             TRIALSEARCH_INDEX_DIR=str(index_dir),
             WEB_CONCURRENCY=str(workers),
             TRIALSEARCH_ACCESS_LOG="/dev/null",
+            **(env or {}),
         )
         self.proc = subprocess.Popen(
             [
@@ -135,6 +138,11 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def worker_pids(self) -> set[int]:
+        """The gunicorn workers now running under this master."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return {int(pid) for pid in children.read_text().split()}
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.url + path, timeout=30, **kwargs)

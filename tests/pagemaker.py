@@ -70,3 +70,11 @@ def write_pages(folder: Path, pages: dict[str, str]) -> Path:
     for nct, text in pages.items():
         (folder / f"{nct}.md").write_text(text, encoding="utf-8")
     return folder
+
+
+def pages_for(n: int, start: int = 1, word: str = "asthma") -> dict[str, str]:
+    """n simple studies NCT<start>… whose titles all carry `word`."""
+    return {
+        f"NCT{i:08d}": make_page(f"NCT{i:08d}", f"Study {i} of {word}", enrollment=i)
+        for i in range(start, start + n)
+    }

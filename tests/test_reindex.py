@@ -20,16 +20,9 @@ from indexer.request import parse_params
 from indexer.store import IndexStore, ReindexLocked
 
 from conftest import Server
-from pagemaker import make_page, write_pages
+from pagemaker import make_page, pages_for, write_pages
 
 CLI = str(Path(sys.executable).with_name("trialsearch"))
-
-
-def pages_for(n: int, start: int = 1, word: str = "asthma") -> dict[str, str]:
-    return {
-        f"NCT{i:08d}": make_page(f"NCT{i:08d}", f"Study {i} of {word}", enrollment=i)
-        for i in range(start, start + n)
-    }
 
 
 def titles(index_dir: Path, q: str = "", **params) -> list[str]:

@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
+from indexer import failpoints
 from indexer.request import parse_params
 from indexer.store import IndexUnavailable
 
@@ -21,6 +22,7 @@ _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 @bp.get("/api/search")
 def search():
     req = parse_params(request.args.to_dict(flat=False))
+    failpoints.reached("search_request")
     with time_budget(float(current_app.config["REQUEST_BUDGET"])):
         resp = get_index().search(req)
     return jsonify(resp.to_dict())

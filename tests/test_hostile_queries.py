@@ -1,0 +1,69 @@
+"""Hostile queries against the real server: each costly shape is refused with a clear 400."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Server
+
+pytestmark = pytest.mark.server
+
+
+@pytest.mark.parametrize(
+    "params, code, param",
+    [
+        ({"q": "a*"}, "wildcard_too_broad", "q"),
+        ({"q": "ab?"}, "wildcard_too_broad", "q"),
+        ({"q": "x" * 501}, "query_too_long", "q"),
+        ({"q": " ".join(f"w{i}" for i in range(40))}, "too_many_terms", "q"),
+        ({"per_page": "101"}, "out_of_range", "per_page"),
+        ({"per_page": "0"}, "out_of_range", "per_page"),
+        ({"page": "600", "per_page": "20"}, "page_too_deep", "page"),
+        ({"status": ["RECRUITING"] * 51}, "too_many_values", "status"),
+        ({"facet_limit": "501"}, "out_of_range", "facet_limit"),
+        ({"debug": "1"}, "unknown_parameter", "debug"),
+    ],
+)
+def test_costly_requests_are_refused_with_a_code_and_the_parameter(
+    sample_server, params, code, param
+):
+    resp = sample_server.get("/api/search", params=params)
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    assert (error["code"], error["param"]) == (code, param)
+    assert error["message"]
+    page = sample_server.get("/search", params=params)
+    assert page.status_code == 400 and "Traceback" not in page.text
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["*", "e~2", "((((((", "title:", "record:x", "f_status:RECRUITING", "?????", "NOT", '"'],
+)
+def test_odd_queries_are_answered_as_words_never_as_errors(sample_server, q):
+    resp = sample_server.get("/api/search", params={"q": q})
+    assert resp.status_code == 200
+    assert resp.json()["total"] >= 0
+
+
+def test_internal_fields_cannot_be_searched(sample_server):
+    """Stored and facet fields are not text fields a query may name."""
+    everything = sample_server.get("/api/search", params={"status": "RECRUITING"}).json()["total"]
+    assert everything > 0
+    named = sample_server.get("/api/search", params={"q": "f_status:RECRUITING"}).json()
+    assert named["total"] == 0
+
+
+def test_a_search_over_its_time_budget_is_stopped_and_answered(sample_index):
+    server = Server(sample_index, workers=1, env={"TRIALSEARCH_REQUEST_BUDGET": "0.000001"})
+    try:
+        resp = server.get("/api/search", params={"q": "cancer"})
+        assert resp.status_code == 503
+        assert resp.json()["error"]["code"] == "timeout"
+        page = server.get("/search", params={"q": "cancer"})
+        assert page.status_code == 503 and "was stopped" in page.text
+        # the worker survived the interruption and answers what needs no search
+        assert server.get("/api/trials/NCT00000000").status_code in (200, 404)
+        assert server.get("/healthz").status_code == 200
+    finally:
+        server.stop()
