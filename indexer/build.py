@@ -27,7 +27,7 @@ from whoosh.query import Term
 from . import failpoints
 from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
 from .record import StudyRecord
-from .schema import build_schema, record_to_document
+from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -184,8 +184,15 @@ def reindex(
         problem = _live_problem(store, live) if live and not full else None
         if problem:
             log.warning("live generation unreadable (%s): rebuilding in full", problem)
+        outdated = live is not None and live.schema_version != SCHEMA_VERSION
+        if outdated and not full:
+            log.warning(
+                "live generation has index schema %s, this version writes %s: rebuilding in full",
+                live.schema_version,
+                SCHEMA_VERSION,
+            )
         try:
-            if full or live is None or problem or not manifest and live.documents:
+            if full or live is None or problem or outdated or not manifest and live.documents:
                 report = _full(store, root, pages, opts, live, manifest)
             else:
                 report = _incremental(store, root, pages, opts, live, manifest)
@@ -194,6 +201,8 @@ def reindex(
             raise
         if problem:
             report.note = f"live index was unreadable ({problem}); rebuilt in full"
+        elif outdated and not full:
+            report.note = "the index schema changed; rebuilt in full"
         report.skipped[:0] = refused
         report.pages_seen = len(pages) + len(refused)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -424,6 +433,7 @@ def _publish(
         built_at=utc_now(),
         documents=len(expect),
         newest_last_seen_at=max(seen) if seen else None,
+        schema_version=SCHEMA_VERSION,
     )
     store.publish(number, building, info)
     failpoints.reached("after_swap")

@@ -233,6 +233,7 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
 )
 @click.option("--page", type=int, default=None)
 @click.option("--per-page", type=int, default=None)
+@click.option("--exact", is_flag=True, help="Search the words only as typed (no synonyms).")
 def search(
     query: tuple[str, ...],
     index_dir: Path,
@@ -244,6 +245,7 @@ def search(
     sort: str | None,
     page: int | None,
     per_page: int | None,
+    exact: bool,
 ) -> None:
     """Search the index from the terminal (the same query API as the web and JSON)."""
     params: dict[str, list[str]] = {}
@@ -257,6 +259,8 @@ def search(
         if not sep:
             _fail(f"--filter takes NAME=VALUE, got {item!r}", EXIT_USAGE)
         params.setdefault(name, []).append(value)
+    if exact:
+        params["exact"] = ["true"]
     for name, value in (("sort", sort), ("page", page), ("per_page", per_page)):
         if value is not None:
             params[name] = [str(value)]
@@ -283,6 +287,11 @@ def search(
             else ""
         )
     )
+    for expansion in resp.expansions:
+        click.echo(
+            f"Also searched {expansion['text']!r} as: {', '.join(expansion['alternatives'])}"
+            " (--exact to turn off)"
+        )
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")
     for hit in resp.results:

@@ -33,9 +33,12 @@ from .schema import (
 )
 from .snippets import best_passage
 from .store import GenerationInfo, IndexStore, IndexUnavailable
+from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
 from .values import date_key
 
 _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
+_BARE_NCT = re.compile(r"(?<![\w-])(\d{8})(?![\w-])")
+PROXIMITY_SLOP = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 FEW_RESULTS = 3
@@ -62,6 +65,7 @@ class SearchResponse:
     index: dict[str, Any]
     took_ms: float
     pinned: list[str] = field(default_factory=list)
+    expansions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -258,7 +262,8 @@ def _parser(fields: list[str] | None = None) -> qparser.QueryParser:
     )
     parser.remove_plugin_class(qparser.RangePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # `-word` excludes, but the hyphen in T-cell or KEYNOTE-189 joins: +/- only after a space
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     # Only real text fields may be named; internal fields (record, f_*) stay out of reach.
     names_re = "|".join(TEXT_WEIGHTS)
     parser.replace_plugin(qparser.FieldsPlugin(expr=rf"(?P<text>{names_re}):"))
@@ -269,19 +274,25 @@ _PARSER_LOCK = threading.Lock()
 
 
 class _Text:
-    """The text part of a request: pinned NCT IDs, the Whoosh query, its terms."""
+    """The text part of a request: pinned NCT IDs, the Whoosh query, its terms, expansions."""
 
-    def __init__(self, snap: Snapshot, q: str) -> None:
-        self.pinned = []
+    def __init__(self, snap: Snapshot, q: str, exact: bool = False) -> None:
+        self.pinned: list[str] = []
+        rest = q
         for match in _NCT.finditer(q):
-            nct = "NCT" + match.group(1).zfill(8)
-            if nct not in self.pinned:
-                self.pinned.append(nct)
-        rest = _NCT.sub(" ", q).strip()
+            self._pin("NCT" + match.group(1).zfill(8))
+        rest = _NCT.sub(" ", rest)
+        # eight bare digits are an NCT ID when such a study exists (IDs from letters)
+        for match in _BARE_NCT.finditer(rest):
+            if snap.searcher.document_number(nct_id="NCT" + match.group(1)) is not None:
+                self._pin("NCT" + match.group(1))
+                rest = rest.replace(match.group(0), " ", 1)
+        rest = rest.strip()
         self.rest = rest
         self.query: query.Query | None = None
+        self.expansions: list[Expansion] = []
         if rest and _WORD.search(rest):
-            self.query = _parse_text(snap, rest)
+            self.query, self.expansions = _parse_text(snap, rest, exact)
         elif self.pinned:
             mentions = [
                 query.Term(name, nct.lower()) for nct in self.pinned for name in TEXT_WEIGHTS
@@ -292,9 +303,14 @@ class _Text:
             for _, text in self.query.iter_all_terms():
                 self.terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
 
+    def _pin(self, nct: str) -> None:
+        if nct not in self.pinned:
+            self.pinned.append(nct)
 
-def _parse_text(snap: Snapshot, text: str) -> query.Query:
-    """Whoosh syntax when it parses cleanly; plain AND-ed words when it does not."""
+
+def _parse_text(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, list[Expansion]]:
+    """Whoosh syntax when it parses cleanly, plain AND-ed words when it does not; then
+    synonyms OR-ed in at a lower weight, and a bonus for the words standing together."""
     schema = snap.ix.schema
     with _PARSER_LOCK:
         parser = _parser()
@@ -304,10 +320,82 @@ def _parse_text(snap: Snapshot, text: str) -> query.Query:
         except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
             parsed = None
         if parsed is None or not _is_sane(parsed):
-            words = " ".join(w for w in _WORD.findall(text) if w.upper() not in _OPERATORS)
-            parsed = parser.parse(words or "")
-    _check_cost(snap, parsed)
-    return parsed
+            text = " ".join(w for w in _WORD.findall(text) if w.upper() not in _OPERATORS)
+            parsed = parser.parse(text or "")
+        _check_cost(snap, parsed)  # on the words as typed: expansions are ours to bound
+        expansions: list[Expansion] = []
+        if not exact:
+            rewritten, expansions = _with_synonyms(text)
+            if expansions:
+                try:
+                    expanded = parser.parse(_prefix_to_field(_balance(rewritten)))
+                except Exception:  # noqa: BLE001 - keep the unexpanded query
+                    expanded = None
+                if expanded is not None and _is_sane(expanded):
+                    parsed = expanded
+                else:
+                    expansions = []
+        words = _plain_words(text)
+        if 2 <= len(words) <= 8 and len(words) == len(text.split()):
+            near = parser.parse('"' + " ".join(words) + f'"~{PROXIMITY_SLOP}')
+            if _is_sane(near):
+                parsed = query.AndMaybe(parsed, near)
+    return parsed, expansions
+
+
+_TOKEN = re.compile(r'"[^"]*"|\S+')
+_PLAIN = re.compile(r"^[^\W_][\w'’.-]*$")
+
+
+def _plain_words(text: str) -> list[str]:
+    return [t for t in text.split() if _PLAIN.match(t) and t not in _OPERATORS]
+
+
+def _with_synonyms(text: str) -> tuple[str, list[Expansion]]:
+    """The query text with every known phrase of plain words OR-ed with its synonyms.
+
+    Only runs of plain words are read: quoted phrases, `field:` words, operators and
+    the word after NOT or a minus stay exactly as typed.
+    """
+    table = get_table()
+    tokens = _TOKEN.findall(text)
+    out: list[str] = []
+    found: list[Expansion] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        spans = table.expand(run) if run else []
+        i = 0
+        for start, end, expansion in spans:
+            if (
+                expansion.kind == "abbreviation"
+                and len(run[start]) <= 3
+                and not run[start].isupper()
+            ):
+                continue  # two- and three-letter abbreviations only when typed in capitals
+            out.extend(run[i:start])
+            boost = ABBREVIATION_BOOST if expansion.kind == "abbreviation" else SYNONYM_BOOST
+            alternatives = " OR ".join(
+                '"' + re.sub(r'["\\]', " ", alt) + f'"^{boost}' for alt in expansion.alternatives
+            )
+            # OR binds tighter than the implicit AND: the words as typed need their own group
+            out.append(f"(({' '.join(run[start:end])}) OR {alternatives})")
+            found.append(expansion)
+            i = end
+        out.extend(run[i:])
+        run.clear()
+
+    negate_next = False
+    for token in tokens:
+        plain = bool(_PLAIN.match(token)) and token not in _OPERATORS
+        if plain and not negate_next:
+            run.append(token)
+        else:
+            flush()
+            out.append(token)
+        negate_next = token in ("NOT", "ANDNOT")
+    flush()
+    return " ".join(out), found
 
 
 def _check_cost(snap: Snapshot, q: query.Query) -> None:
@@ -487,7 +575,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     cols = snap.columns
     searcher = snap.searcher
     _selected_values(cols, req)
-    text = _Text(snap, req.q) if req.q.strip() else None
+    text = _Text(snap, req.q, req.exact) if req.q.strip() else None
 
     match = cols.live.copy()
     pinned_docs: list[int] = []
@@ -554,6 +642,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         index=snap.index_info(),
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         pinned=[_nct_of(searcher, d) for d in pinned_here],
+        expansions=[e.to_dict() for e in text.expansions] if text else [],
     )
 
 
@@ -645,7 +734,7 @@ def run_search_count(snap: Snapshot, req: SearchRequest) -> int:
     """The total a request would get, without building hits or facets."""
     cols = snap.columns
     mask = cols.live.copy()
-    text = _Text(snap, req.q) if req.q.strip() else None
+    text = _Text(snap, req.q, req.exact) if req.q.strip() else None
     if text is not None:
         mask[:] = False
         if text.query is not None:

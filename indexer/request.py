@@ -64,7 +64,7 @@ RANGE_PARAMS = (
     "enrollment_max",
     "age",
 )
-OTHER_PARAMS = ("q", "sort", "order", "page", "per_page", "facet_limit")
+OTHER_PARAMS = ("q", "exact", "sort", "order", "page", "per_page", "facet_limit")
 ALLOWED_PARAMS = (*OTHER_PARAMS, *FACETS_BY_NAME, *RANGE_PARAMS)
 
 MAX_QUERY_CHARS = 500
@@ -103,6 +103,7 @@ class SearchRequest:
     """Everything a search can ask for; defaults give the first page of everything."""
 
     q: str = ""
+    exact: bool = False  # no synonym expansion: only the words as typed
     filters: dict[str, list[str]] = field(default_factory=dict)
     start_date_from: str | None = None
     start_date_to: str | None = None
@@ -140,6 +141,8 @@ class SearchRequest:
         params: list[tuple[str, str]] = []
         if self.q:
             params.append(("q", self.q))
+        if self.exact:
+            params.append(("exact", "true"))
         for name in FACETS_BY_NAME:
             params.extend((name, v) for v in self.filters.get(name, []))
         for name in RANGE_PARAMS:
@@ -221,6 +224,12 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
             "q",
         )
     req.q = q
+    exact = (_one(params, "exact") or "false").lower()
+    if exact not in ("true", "false", "1", "0"):
+        raise ParamError(
+            "invalid_boolean", "'exact' must be true or false", "exact", allowed=["true", "false"]
+        )
+    req.exact = exact in ("true", "1")
     for name in FACETS_BY_NAME:
         values = [v.strip() for v in params.get(name) or [] if v.strip()]
         if len(values) > MAX_FILTER_VALUES:

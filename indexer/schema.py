@@ -14,9 +14,13 @@ from typing import Any
 from whoosh import analysis, fields
 
 from .record import StudyRecord
+from .textnorm import SpellingFilter
 from .values import date_key
 
 VALUE_SEP = "\x1f"
+# Bump when analyzers or fields change: a reindex then rebuilds in full, since an
+# incremental one would mix documents analysed two ways in one index.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,20 @@ def _facet_analyzer() -> analysis.Analyzer:
 
 
 def text_analyzer() -> analysis.Analyzer:
-    """Stemmed English words; accents folded so 'Sjögren' finds 'Sjogren'."""
-    return analysis.StemmingAnalyzer(minsize=1, stoplist=analysis.STOP_WORDS) | (
-        analysis.CharsetFilter(_accent_map())
+    """Stemmed English words, normalised so that the ways people write a word meet.
+
+    Letters and digits are split apart (covid19, COVID-19 and covid 19 all read
+    covid·19, queried as a phrase), accents folded (Sjögren finds Sjogren) and British
+    spellings mapped to American ones (tumour finds tumor) before stemming.
+    """
+    return (
+        analysis.RegexTokenizer()
+        | analysis.IntraWordFilter(splitwords=False, splitnums=True)
+        | analysis.LowercaseFilter()
+        | analysis.CharsetFilter(_accent_map())
+        | SpellingFilter()
+        | analysis.StopFilter(minsize=1, stoplist=analysis.STOP_WORDS)
+        | analysis.StemFilter()
     )
 
 
@@ -110,7 +125,11 @@ class FacetField(fields.KEYWORD):
 
 
 def build_schema() -> fields.Schema:
-    text = {name: fields.TEXT(analyzer=text_analyzer(), stored=False) for name in TEXT_WEIGHTS}
+    # a query word that analyses to several tokens (T-cell, covid19) is a phrase
+    text = {
+        name: fields.TEXT(analyzer=text_analyzer(), stored=False, multitoken_query="phrase")
+        for name in TEXT_WEIGHTS
+    }
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
     numbers = {
         field: fields.NUMERIC(numtype=int, bits=32, sortable=True)
@@ -143,6 +162,17 @@ def facet_values(record: StudyRecord) -> dict[str, list[str]]:
     }
 
 
+def acronym_text(acronyms: list[str]) -> str:
+    """Each acronym as written and run together: DAPA-HF is found as DAPAHF too."""
+    forms: list[str] = []
+    for acronym in acronyms:
+        forms.append(acronym)
+        joined = "".join(ch for ch in acronym if ch.isalnum())
+        if joined != acronym and not joined.isdigit():
+            forms.append(joined)
+    return " ".join(forms)
+
+
 def pack_record(record: StudyRecord) -> bytes:
     return zlib.compress(json.dumps(record.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
 
@@ -162,7 +192,7 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
         "nct_id": record.nct_id,
         "nct_text": record.nct_id.lower(),
         "record": pack_record(record),
-        "acronym": " ".join(record.acronyms),
+        "acronym": acronym_text(record.acronyms),
         "title": _join([record.title, record.official_title]),
         "conditions": _join(record.conditions),
         "interventions": _join(

@@ -58,6 +58,7 @@ class GenerationInfo:
     built_at: str
     documents: int
     newest_last_seen_at: str | None = None
+    schema_version: int = 1  # generations from before versioning were version 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -194,3 +194,13 @@ def test_health_is_503_without_an_index(tmp_path):
         assert server.get("/").status_code == 503
     finally:
         server.stop()
+
+
+def test_the_page_says_what_synonyms_were_searched_and_offers_exact(sample_server):
+    page = sample_server.get("/search", params={"q": "heart attack"}).text
+    assert 'id="expansions"' in page and "myocardial infarction" in page
+    assert "/search?q=heart+attack&amp;exact=true" in page
+    exact = sample_server.get("/search", params={"q": "heart attack", "exact": "true"}).text
+    assert "Synonyms are off" in exact and 'name="exact" value="true"' in exact
+    api = sample_server.get("/api/search", params={"q": "heart attack", "exact": "true"}).json()
+    assert api["expansions"] == [] and api["query"]["exact"] is True

@@ -46,7 +46,14 @@ def _search_parameters() -> list[dict[str, Any]]:
             "q",
             {"type": "string", "maxLength": MAX_QUERY_CHARS},
             'Words (AND-ed), "phrases", OR, NOT or -word, prefixes title:, condition:, '
-            "intervention:, sponsor:, country:. An NCT ID puts that study first.",
+            "intervention:, sponsor:, country:. An NCT ID (or its 8 digits) puts that study "
+            "first. Known condition and intervention terms are also searched as their "
+            "synonyms (see `expansions` in the response).",
+        ),
+        _param(
+            "exact",
+            {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"},
+            "true: search the words only as typed, without synonym expansion.",
         ),
     ]
     for spec in FACETS:
@@ -174,6 +181,7 @@ def _schemas() -> dict[str, Any]:
             "index",
             "took_ms",
             "pinned",
+            "expansions",
         ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
@@ -200,6 +208,23 @@ def _schemas() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string"},
                 "description": "NCT IDs from the query put first.",
+            },
+            "expansions": {
+                "type": "array",
+                "description": (
+                    "Phrases of the query that were also searched as their synonyms, at a "
+                    "lower weight (none with exact=true)."
+                ),
+                "items": {
+                    "type": "object",
+                    "required": ["text", "alternatives", "kind"],
+                    "properties": {
+                        "text": {"type": "string", "description": "The words as typed."},
+                        "alternatives": {"type": "array", "items": {"type": "string"}},
+                        "kind": {"type": "string", "enum": ["synonym", "abbreviation"]},
+                    },
+                    "additionalProperties": False,
+                },
             },
         },
         "additionalProperties": False,

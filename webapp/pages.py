@@ -136,6 +136,9 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         "suggestion_url": _url([("q", resp.suggestion), *[p for p in base if p[0] != "q"]])
         if resp.suggestion
         else None,
+        # synonyms: say what was also searched, and offer the other way round
+        "exact_url": _url([*_without(base, "exact"), ("exact", "true")]),
+        "synonyms_url": _url(_without(base, "exact")),
         "sort_choices": SORT_CHOICES,
         "current_sort": current_sort or "",
         "first": (req.page - 1) * req.per_page + 1,

@@ -1,0 +1,205 @@
+"""Condition and intervention synonyms: what a searcher's words also mean.
+
+Lists are TSV files (`preferred<TAB>synonym<TAB>source<TAB>id`, one header line),
+named in TRIALSEARCH_SYNONYMS (paths joined with the OS path separator; `none`
+turns expansion off). Without it the project's own short list of lay terms and
+abbreviations (indexer/data/synonyms.tsv) is used; the MeSH-based lists in
+../shared/synonyms load the same way.
+
+Rows sharing an `id` form a group. A query phrase that is a term of a group is
+searched as itself OR the group's other terms, at a lower weight, so exact matches
+rank first:
+- a preferred heading or a true synonym brings the heading and its true synonyms
+  (never the narrower `*-subconcept` terms);
+- a subconcept term (Cancer under Neoplasms) brings the heading and its true synonyms;
+- a short abbreviation (CVA, OCD) matches only as a whole query word, not in a
+  phrase, and is weighted lowest: it may name several headings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIST = Path(__file__).resolve().parent / "data" / "synonyms.tsv"
+MAX_PHRASE_WORDS = 6
+MAX_ALTERNATIVES = 8
+SYNONYM_BOOST = 0.5
+ABBREVIATION_BOOST = 0.3
+# words that are never read as an abbreviation, whatever a list says (ALL, CAT, PAD…)
+_COMMON = frozenset(
+    "a an and are as at be but by can for from has have he in is it its may no not of on or "
+    "she that the their them they this to was we were will with you all cat pad aid aids "
+    "men man age act ace arm art bad bed big car cut day die dry ear eat end eye far fat few "
+    "fit fix fun gas get hip hot ice ill leg lip low mad map mix mom net new off old one out "
+    "pet pig pin pop put raw red run sad sex sit six ski sun tan ten tip toe top two use war "
+    "web wet win yes mice ms add".split()
+)
+
+
+def normalise_phrase(text: str) -> str:
+    """Lowercase, accents folded, punctuation as spaces: how list terms and queries meet."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
+@dataclass
+class _Group:
+    preferred: str
+    exact: list[str] = field(default_factory=list)  # preferred first, then true synonyms
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """One phrase of the query and what else it was searched as."""
+
+    text: str
+    alternatives: tuple[str, ...]
+    kind: str  # "synonym" or "abbreviation"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"text": self.text, "alternatives": list(self.alternatives), "kind": self.kind}
+
+
+class SynonymTable:
+    """Phrase → groups, built once per process from the configured lists."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, _Group] = {}
+        self.phrases: dict[str, set[str]] = defaultdict(set)  # full terms
+        self.abbreviations: dict[str, set[str]] = defaultdict(set)
+        self.sources: list[str] = []
+
+    @classmethod
+    def load(cls, paths: list[Path]) -> SynonymTable:
+        table = cls()
+        for path in paths:
+            table._read(path)
+            table.sources.append(str(path))
+        return table
+
+    def _read(self, path: Path) -> None:
+        with open(path, encoding="utf-8") as handle:
+            header = handle.readline()
+            if not header.startswith("preferred\t"):
+                raise ValueError(f"{path}: the first line must be preferred<TAB>synonym<TAB>…")
+            for number, line in enumerate(handle, start=2):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+                    if line.strip():
+                        log.warning("%s:%d: not a synonym row, skipped", path, number)
+                    continue
+                preferred, synonym = parts[0].strip(), parts[1].strip()
+                source = parts[2].strip() if len(parts) > 2 else ""
+                ident = parts[3].strip() if len(parts) > 3 and parts[3].strip() else preferred
+                self._add(ident, preferred, synonym, source)
+
+    def _add(self, ident: str, preferred: str, synonym: str, source: str) -> None:
+        group = self.groups.get(ident)
+        if group is None:
+            group = self.groups[ident] = _Group(preferred)
+            group.exact.append(preferred)
+            self.phrases[normalise_phrase(preferred)].add(ident)
+        key = normalise_phrase(synonym)
+        if not key:
+            return
+        if _is_abbreviation(synonym, source):
+            if key not in _COMMON:
+                self.abbreviations[key].add(ident)
+            return
+        self.phrases[key].add(ident)
+        if not source.endswith("subconcept") and synonym not in group.exact:
+            group.exact.append(synonym)
+
+    def expand(self, words: list[str]) -> list[tuple[int, int, Expansion]]:
+        """Spans (start, end) of `words` that a list knows, longest first, left to right."""
+        keys = [normalise_phrase(w) for w in words]
+        found: list[tuple[int, int, Expansion]] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                key = " ".join(k for k in keys[i : i + n] if k)
+                if not key or not all(keys[i : i + n]):
+                    continue
+                idents = self.phrases.get(key)
+                kind = "synonym"
+                if not idents and n == 1:
+                    idents, kind = self.abbreviations.get(key), "abbreviation"
+                if idents:
+                    alternatives = self._alternatives(key, idents)
+                    if alternatives:
+                        text = " ".join(words[i : i + n])
+                        found.append((i, i + n, Expansion(text, alternatives, kind)))
+                        i += n
+                        break
+            else:
+                i += 1
+        return found
+
+    def _alternatives(self, key: str, idents: set[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        seen = {key}
+        for ident in sorted(idents, key=lambda g: self.groups[g].preferred.lower()):
+            for term in self.groups[ident].exact:
+                norm = normalise_phrase(term)
+                # inverted headings ("Carcinoma, Non-Small-Cell Lung") never stand in text
+                if norm and norm not in seen and "," not in term:
+                    seen.add(norm)
+                    out.append(term)
+                if len(out) >= MAX_ALTERNATIVES:
+                    return tuple(out)
+        return tuple(out)
+
+
+def _is_abbreviation(term: str, source: str) -> bool:
+    """Short all-capitals tokens (and the lists' own -abbr rows) are ambiguous abbreviations."""
+    if source.endswith("-abbr"):
+        return True
+    compact = term.replace("-", "")
+    return (
+        " " not in term
+        and len(compact) <= 6
+        and sum(ch.isupper() for ch in compact) >= max(2, len(compact) - 2)
+    )
+
+
+_CACHE: dict[tuple[str, ...], SynonymTable] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def configured_paths(env: dict[str, str] | None = None) -> list[Path]:
+    """The lists TRIALSEARCH_SYNONYMS names, the built-in one by default, none for `none`."""
+    env = os.environ if env is None else env
+    value = env.get("TRIALSEARCH_SYNONYMS")
+    if value is None or not value.strip():
+        return [DEFAULT_LIST]
+    if value.strip().lower() == "none":
+        return []
+    return [Path(p) for p in value.split(os.pathsep) if p.strip()]
+
+
+def get_table(paths: list[Path] | None = None) -> SynonymTable:
+    """The table for these lists, read once per process (a missing file is an error)."""
+    paths = configured_paths() if paths is None else paths
+    key = tuple(str(p) for p in paths)
+    with _CACHE_LOCK:
+        table = _CACHE.get(key)
+        if table is None:
+            table = _CACHE[key] = SynonymTable.load(paths)
+            log.info(
+                "synonyms: %d groups, %d phrases, %d abbreviations from %s",
+                len(table.groups),
+                len(table.phrases),
+                len(table.abbreviations),
+                ", ".join(key) or "no list",
+            )
+        return table
