@@ -25,9 +25,10 @@ from .columns import MISSING, Columns
 from .request import ENUM_VALUES, ParamError, SearchRequest
 from .schema import (
     AGE_SCALE,
+    BODY,
     FACETS,
     FIELD_PREFIXES,
-    TEXT_WEIGHTS,
+    SEARCHABLE_FIELDS,
     text_analyzer,
     unpack_record,
 )
@@ -39,6 +40,9 @@ from .values import date_key
 _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
 _BARE_NCT = re.compile(r"(?<![\w-])(\d{8})(?![\w-])")
 PROXIMITY_SLOP = 3
+# The words of a query standing together in a title or a condition earn a bonus
+# (phrase matching costs per field and per document: only short fields are read).
+PROXIMITY_FIELDS = (("title", 2.0), ("conditions", 1.5))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 FEW_RESULTS = 3
@@ -255,17 +259,15 @@ class SearchIndex:
 # --- text --------------------------------------------------------------------------------
 
 
-def _parser(fields: list[str] | None = None) -> qparser.QueryParser:
-    names = fields or list(TEXT_WEIGHTS)
-    parser = qparser.MultifieldParser(
-        names, schema=None, fieldboosts=TEXT_WEIGHTS, group=qparser.AndGroup
-    )
+def _parser() -> qparser.QueryParser:
+    """Words go to the weighted `body` field; `prefix:` words to the part fields."""
+    parser = qparser.QueryParser(BODY, schema=None, group=qparser.AndGroup)
     parser.remove_plugin_class(qparser.RangePlugin)
     parser.remove_plugin_class(qparser.EveryPlugin)
     # `-word` excludes, but the hyphen in T-cell or KEYNOTE-189 joins: +/- only after a space
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
-    # Only real text fields may be named; internal fields (record, f_*) stay out of reach.
-    names_re = "|".join(TEXT_WEIGHTS)
+    # Only text fields may be named; internal fields (record, f_*) stay out of reach.
+    names_re = "|".join(SEARCHABLE_FIELDS)
     parser.replace_plugin(qparser.FieldsPlugin(expr=rf"(?P<text>{names_re}):"))
     return parser
 
@@ -294,10 +296,8 @@ class _Text:
         if rest and _WORD.search(rest):
             self.query, self.expansions = _parse_text(snap, rest, exact)
         elif self.pinned:
-            mentions = [
-                query.Term(name, nct.lower()) for nct in self.pinned for name in TEXT_WEIGHTS
-            ]
-            self.query = query.Or(mentions)
+            # studies that mention the ID: the analyzer splits NCT01234567 into nct·01234567
+            self.query = query.Or([query.Phrase(BODY, ["nct", nct[3:]]) for nct in self.pinned])
         self.terms: set[str] = set()
         if self.query is not None:
             for _, text in self.query.iter_all_terms():
@@ -337,12 +337,16 @@ def _parse_text(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, li
                     expansions = []
         words = _plain_words(text)
         if 2 <= len(words) <= 8 and len(words) == len(text.split()):
-            near = parser.parse('"' + " ".join(words) + f'"~{PROXIMITY_SLOP}')
+            phrase = '"' + " ".join(words) + f'"~{PROXIMITY_SLOP}'
+            near = parser.parse(
+                " OR ".join(f"{name}:{phrase}^{weight:g}" for name, weight in PROXIMITY_FIELDS)
+            )
             if _is_sane(near):
                 parsed = query.AndMaybe(parsed, near)
     return parsed, expansions
 
 
+_UNQUOTE = re.compile(r'["\\]')
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 _PLAIN = re.compile(r"^[^\W_][\w'’.-]*$")
 
@@ -376,7 +380,7 @@ def _with_synonyms(text: str) -> tuple[str, list[Expansion]]:
             out.extend(run[i:start])
             boost = ABBREVIATION_BOOST if expansion.kind == "abbreviation" else SYNONYM_BOOST
             alternatives = " OR ".join(
-                '"' + re.sub(r'["\\]', " ", alt) + f'"^{boost}' for alt in expansion.alternatives
+                f'"{_UNQUOTE.sub(" ", alt)}"^{boost:g}' for alt in expansion.alternatives
             )
             # OR binds tighter than the implicit AND: the words as typed need their own group
             out.append(f"(({' '.join(run[start:end])}) OR {alternatives})")
@@ -420,7 +424,7 @@ def _check_cost(snap: Snapshot, q: query.Query) -> None:
                     f"(got '{leaf.text}')",
                     "q",
                 )
-            for field in TEXT_WEIGHTS:
+            for field in SEARCHABLE_FIELDS:
                 expansions = 0
                 for _ in reader.expand_prefix(field, prefix):
                     expansions += 1

@@ -14,13 +14,13 @@ from typing import Any
 from whoosh import analysis, fields
 
 from .record import StudyRecord
-from .textnorm import SpellingFilter
+from .textnorm import SECTION_MARK, SectionGaps, SpellingFilter, WeightedSections
 from .values import date_key
 
 VALUE_SEP = "\x1f"
 # Bump when analyzers or fields change: a reindex then rebuilds in full, since an
 # incremental one would mix documents analysed two ways in one index.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -58,33 +58,45 @@ NUMERIC_FIELDS: dict[str, tuple[str, bool]] = {
 # Ages are stored as whole hundredths of a year: Whoosh's float columns cannot hold "missing".
 AGE_SCALE = 100
 
-# Full-text fields and their weights (query-time boosts under BM25F): what a word there is worth.
+# What a word is worth in each part of a study (BM25F field weights, docs/relevance.md).
+# All parts go into one `body` field with per-token weights (textnorm.WeightedSections).
 TEXT_WEIGHTS: dict[str, float] = {
     "acronym": 6.0,
     "title": 5.0,
     "conditions": 3.0,
     "interventions": 2.5,
-    "sponsor_text": 1.5,
+    "sponsor": 1.5,
     "summary": 1.5,
     "description": 1.0,
-    "countries_text": 0.8,
+    "countries": 0.8,
     "outcomes": 0.6,
     "arms": 0.6,
     "eligibility": 0.5,
     "locations": 0.4,
 }
-# `prefix:` words people can type, and the text fields each one searches.
+_SECTION_CODES = {name: chr(ord("a") + i) for i, name in enumerate(TEXT_WEIGHTS)}
+BODY = "body"
+# Short parts also indexed on their own, for `prefix:` searches and phrase bonuses.
+PART_FIELDS = ("acronym", "title", "conditions", "interventions", "sponsor_text", "countries_text")
+SEARCHABLE_FIELDS = (BODY, *PART_FIELDS)
+# `prefix:` words people can type, and the fields each one searches.
 FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
     "title": ("title", "acronym"),
     "condition": ("conditions",),
     "intervention": ("interventions",),
     "sponsor": ("sponsor_text",),
-    "country": ("countries_text", "locations"),
+    "country": ("countries_text",),
 }
 
 
 def _facet_analyzer() -> analysis.Analyzer:
     return analysis.RegexTokenizer(r"[^\x1f]+")
+
+
+def body_analyzer() -> analysis.Analyzer:
+    """The text analyzer over weighted sections (plain text at query time)."""
+    weights = {_SECTION_CODES[name]: weight for name, weight in TEXT_WEIGHTS.items()}
+    return _normalising(WeightedSections(weights)) | SectionGaps()
 
 
 def text_analyzer() -> analysis.Analyzer:
@@ -94,8 +106,12 @@ def text_analyzer() -> analysis.Analyzer:
     covid·19, queried as a phrase), accents folded (Sjögren finds Sjogren) and British
     spellings mapped to American ones (tumour finds tumor) before stemming.
     """
+    return _normalising(analysis.RegexTokenizer())
+
+
+def _normalising(tokenizer: analysis.Tokenizer) -> analysis.Analyzer:
     return (
-        analysis.RegexTokenizer()
+        tokenizer
         | analysis.IntraWordFilter(splitwords=False, splitnums=True)
         | analysis.LowercaseFilter()
         | analysis.CharsetFilter(_accent_map())
@@ -128,8 +144,9 @@ def build_schema() -> fields.Schema:
     # a query word that analyses to several tokens (T-cell, covid19) is a phrase
     text = {
         name: fields.TEXT(analyzer=text_analyzer(), stored=False, multitoken_query="phrase")
-        for name in TEXT_WEIGHTS
+        for name in PART_FIELDS
     }
+    text[BODY] = fields.TEXT(analyzer=body_analyzer(), stored=False, multitoken_query="phrase")
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
     numbers = {
         field: fields.NUMERIC(numtype=int, bits=32, sortable=True)
@@ -188,26 +205,39 @@ def _join(parts: list[str | None]) -> str:
 def record_to_document(record: StudyRecord) -> dict[str, Any]:
     """The Whoosh document for a record: text fields, facet terms, numeric columns."""
     elig = record.eligibility
-    doc: dict[str, Any] = {
-        "nct_id": record.nct_id,
-        "nct_text": record.nct_id.lower(),
-        "record": pack_record(record),
+    parts = {
         "acronym": acronym_text(record.acronyms),
         "title": _join([record.title, record.official_title]),
         "conditions": _join(record.conditions),
         "interventions": _join(
             [f"{iv.name} {iv.type or ''}".replace("_", " ") for iv in record.interventions]
         ),
-        "sponsor_text": record.sponsor or "",
+        "sponsor": record.sponsor or "",
         "summary": record.brief_summary or "",
         "description": record.detailed_description or "",
-        "countries_text": _join(record.countries),
+        "countries": _join(record.countries),
         "outcomes": _join(
             [_join([o.measure, o.time_frame, o.description]) for o in record.primary_outcomes]
         ),
         "arms": _join([_join([a.label, a.description]) for a in record.arms]),
         "eligibility": elig.criteria or "",
         "locations": _join([loc.text for loc in record.locations]),
+    }
+    doc: dict[str, Any] = {
+        "nct_id": record.nct_id,
+        "nct_text": record.nct_id.lower(),
+        "record": pack_record(record),
+        BODY: "".join(
+            SECTION_MARK + _SECTION_CODES[name] + text.replace(SECTION_MARK, " ")
+            for name, text in parts.items()
+            if text
+        ),
+        "acronym": parts["acronym"],
+        "title": parts["title"],
+        "conditions": parts["conditions"],
+        "interventions": parts["interventions"],
+        "sponsor_text": parts["sponsor"],
+        "countries_text": parts["countries"],
         "spell": _join(
             [
                 record.title,
