@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from whoosh import qparser, query
-from whoosh.idsets import DocIdSet
 
 from .columns import MISSING, Columns
 from .request import ENUM_VALUES, ParamError, SearchRequest
@@ -32,6 +31,7 @@ from .schema import (
     text_analyzer,
     unpack_record,
 )
+from .scoring import FastScorer
 from .snippets import best_passage
 from .store import GenerationInfo, IndexStore, IndexUnavailable
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
@@ -43,6 +43,9 @@ PROXIMITY_SLOP = 3
 # The words of a query standing together in a title or a condition earn a bonus
 # (phrase matching costs per field and per document: only short fields are read).
 PROXIMITY_FIELDS = (("title", 2.0), ("conditions", 1.5))
+# Synonyms name conditions and treatments: they are looked for where those are named
+# (short fields, so their phrases are cheap to match), weighted like the body's parts.
+SYNONYM_FIELDS = (("conditions", 3.0), ("interventions", 2.5), ("title", 5.0))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 FEW_RESULTS = 3
@@ -79,22 +82,6 @@ class SearchResponse:
         return asdict(self)
 
 
-class _MaskSet(DocIdSet):
-    """A boolean numpy mask that Whoosh's collector can use as a filter."""
-
-    def __init__(self, mask: np.ndarray) -> None:
-        self.mask = mask
-
-    def __contains__(self, docnum: int) -> bool:
-        return 0 <= docnum < len(self.mask) and bool(self.mask[docnum])
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(np.flatnonzero(self.mask).tolist())
-
-    def __len__(self) -> int:
-        return int(self.mask.sum())
-
-
 class Snapshot:
     """One opened generation: its searcher and columns; closed when retired and unused."""
 
@@ -103,6 +90,7 @@ class Snapshot:
         self.ix = ix
         self.searcher = ix.searcher()
         self.columns = Columns(self.searcher)
+        self.scorer = FastScorer(self.searcher)
         self.lock = threading.RLock()
         self.users = 0
         self.retired = False
@@ -380,7 +368,9 @@ def _with_synonyms(text: str) -> tuple[str, list[Expansion]]:
             out.extend(run[i:start])
             boost = ABBREVIATION_BOOST if expansion.kind == "abbreviation" else SYNONYM_BOOST
             alternatives = " OR ".join(
-                f'"{_UNQUOTE.sub(" ", alt)}"^{boost:g}' for alt in expansion.alternatives
+                f'{name}:"{_UNQUOTE.sub(" ", alt)}"^{boost * weight:g}'
+                for alt in expansion.alternatives
+                for name, weight in SYNONYM_FIELDS
             )
             # OR binds tighter than the implicit AND: the words as typed need their own group
             out.append(f"(({' '.join(run[start:end])}) OR {alternatives})")
@@ -587,8 +577,8 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     if text is not None:
         match[:] = False
         if text.query is not None:
-            ids = np.fromiter(text.query.docs(searcher), dtype=np.int64)
-            match[ids] = True
+            matched, relevance = snap.scorer.evaluate(text.query)
+            match |= matched
         for nct in text.pinned:
             doc = searcher.document_number(nct_id=nct)
             if doc is not None:
@@ -613,10 +603,9 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         need = max(0, stop - len(pinned_here))
         ranked: list[int] = list(pinned_here)
         if need and rest_mask.any():
-            hits = searcher.search(text.query, filter=_MaskSet(rest_mask), limit=need)
-            for hit in hits:
-                ranked.append(hit.docnum)
-                scores[hit.docnum] = float(hit.score)
+            for doc in _top(np.flatnonzero(rest_mask), relevance, need):
+                ranked.append(doc)
+                scores[doc] = float(relevance[doc])
         page_docs = ranked[start:stop]
     else:
         if sort == "relevance":
@@ -626,7 +615,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         ordered = _sorted_docs(cols, np.flatnonzero(others), sort, desc)
         page_docs = (pinned_here + ordered[: max(0, stop - len(pinned_here))].tolist())[start:stop]
 
-    analyzer = text_analyzer()
+    analyzer = _SNIPPET_ANALYZER
     results = [
         _hit(searcher, doc, scores.get(doc), text.terms if text else set(), analyzer)
         for doc in page_docs
@@ -648,6 +637,23 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         pinned=[_nct_of(searcher, d) for d in pinned_here],
         expansions=[e.to_dict() for e in text.expansions] if text else [],
     )
+
+
+def _top(candidates: np.ndarray, relevance: np.ndarray, k: int) -> list[int]:
+    """The k best-scoring candidates, best first; equal scores in document order."""
+    scores = relevance[candidates]
+    if len(candidates) > k:
+        keep = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[keep].min()
+        # every candidate tied with the k-th must be considered for a stable order
+        keep = np.flatnonzero(scores >= threshold)
+        candidates, scores = candidates[keep], scores[keep]
+    order = np.lexsort((candidates, -scores))[:k]
+    return candidates[order].tolist()
+
+
+# one analyzer for every request's snippets, so its cache of analysed words lasts
+_SNIPPET_ANALYZER = text_analyzer()
 
 
 def _nct_of(searcher: Any, doc: int) -> str:
@@ -742,7 +748,7 @@ def run_search_count(snap: Snapshot, req: SearchRequest) -> int:
     if text is not None:
         mask[:] = False
         if text.query is not None:
-            mask[np.fromiter(text.query.docs(snap.searcher), dtype=np.int64)] = True
+            mask |= snap.scorer.evaluate(text.query)[0]
     mask &= _range_masks(cols, req)
     for name, values in req.filters.items():
         mask &= cols.facets[name].mask_for(values, cols.size)

@@ -7,6 +7,7 @@ shared/WHOOSH.md) so that `Korea, Republic of` stays one country.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from .values import date_key
 VALUE_SEP = "\x1f"
 # Bump when analyzers or fields change: a reindex then rebuilds in full, since an
 # incremental one would mix documents analysed two ways in one index.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -179,13 +180,26 @@ def facet_values(record: StudyRecord) -> dict[str, list[str]]:
     }
 
 
-def acronym_text(acronyms: list[str]) -> str:
-    """Each acronym as written and run together: DAPA-HF is found as DAPAHF too."""
+_HYPHENATED = re.compile(r"(?<![\w-])\w+(?:-\w+)+(?![\w-])")
+
+
+def acronym_text(acronyms: list[str], *titles: str | None) -> str:
+    """Each acronym as written and run together: DAPA-HF is found as DAPAHF too.
+
+    Hyphenated names in a title that look like trial names (capitals or digits:
+    NeoIM-Lung, EDGE-Gastric) are run together as well, since people type them so.
+    """
     forms: list[str] = []
-    for acronym in acronyms:
+    named = [
+        m.group(0)
+        for title in titles
+        for m in _HYPHENATED.finditer(title or "")
+        if sum(ch.isupper() for ch in m.group(0)) >= 2 or any(ch.isdigit() for ch in m.group(0))
+    ]
+    for acronym in dict.fromkeys([*acronyms, *named]):
         forms.append(acronym)
         joined = "".join(ch for ch in acronym if ch.isalnum())
-        if joined != acronym and not joined.isdigit():
+        if joined != acronym and not joined.isdigit() and joined not in forms:
             forms.append(joined)
     return " ".join(forms)
 
@@ -206,7 +220,7 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
     """The Whoosh document for a record: text fields, facet terms, numeric columns."""
     elig = record.eligibility
     parts = {
-        "acronym": acronym_text(record.acronyms),
+        "acronym": acronym_text(record.acronyms, record.title, record.official_title),
         "title": _join([record.title, record.official_title]),
         "conditions": _join(record.conditions),
         "interventions": _join(

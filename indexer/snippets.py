@@ -6,6 +6,7 @@ here, so a template may output the snippet as is.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from whoosh import analysis
@@ -14,11 +15,31 @@ SNIPPET_CHARS = 260
 SCAN_CHARS = 6000  # a passage past this point is not worth tokenising a long text for
 
 
+_WORD = re.compile(r"\w+")
+_CACHE_LIMIT = 100_000
+
+
 def _spans(text: str, terms: set[str], analyzer: analysis.Analyzer) -> list[tuple[int, int, str]]:
+    """Where query terms occur: each word is analysed alone (and remembered), and only
+    when it could yield a term at all — its first two letters start one."""
+    heads = {term[:2] for term in terms}
+    cache: dict[str, tuple[str, ...]] = analyzer.__dict__.setdefault("_snippet_terms", {})
     spans = []
-    for token in analyzer(text, chars=True, mode="query", removestops=False):
-        if token.text in terms:
-            spans.append((token.startchar, token.endchar, token.text))
+    for match in _WORD.finditer(text):
+        word = match.group(0).lower()
+        if word[:2] not in heads and not any(ch.isdigit() for ch in word):
+            continue
+        found = cache.get(word)
+        if found is None:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            found = cache[word] = tuple(
+                t.text for t in analyzer(word, mode="query", removestops=False)
+            )
+        for term in found:
+            if term in terms:
+                spans.append((match.start(), match.end(), term))
+                break
     return spans
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIST = Path(__file__).resolve().parent / "data" / "synonyms.tsv"
 MAX_PHRASE_WORDS = 6
-MAX_ALTERNATIVES = 8
+MAX_ALTERNATIVES = 6
 SYNONYM_BOOST = 0.5
 ABBREVIATION_BOOST = 0.3
 # words that are never read as an abbreviation, whatever a list says (ALL, CAT, PAD…)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from whoosh.analysis import Filter, RegexTokenizer, Token, Tokenizer
 
@@ -53,8 +54,10 @@ _ISE_KEEP = re.compile(
 )
 
 
+@lru_cache(maxsize=262_144)
 def normalise(word: str) -> str:
-    """The American spelling of a lowercase word, or the word itself."""
+    """The American spelling of a lowercase word, or the word itself (memoised: every
+    token of every page passes here, and a corpus has far fewer distinct words)."""
     if len(word) < 4 or not word.isalpha():
         return word
     for pattern, repl in _RULES:

@@ -1,0 +1,351 @@
+"""The performance benchmark: trialsearch and its peers on one corpus, in one run.
+
+    python bench/run.py --n 100000                # make a corpus of that size, then measure
+    python bench/run.py --pages DIR               # measure an existing mirror folder
+    python bench/run.py --n 2000 --smoke          # a quick run of every step (the test uses it)
+
+Steps (see bench/README.md): full build (seconds, docs/s, size, peak RSS);
+incremental reindex after 1% and 0.1% of pages changed; the 120-request mix of
+bench/mix.py through the query API and over HTTP against gunicorn (concurrency 1
+and 4); worker RSS after the mix and time to the first answer after a cold start;
+then the peers (plain Whoosh, SQLite FTS5, tantivy) on the same studies and mix.
+Writes bench/results/run-<N>.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import BIN, ROOT, free_port, machine, percentile, write_result  # noqa: E402
+from make_corpus import make_corpus  # noqa: E402
+from mix import build_mix, peer_request  # noqa: E402
+
+from indexer.build import find_pages  # noqa: E402
+from indexer.parse import PageError, decode_page, parse_page  # noqa: E402
+from indexer.query import SearchIndex  # noqa: E402
+from indexer.request import parse_params  # noqa: E402
+
+MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-3000:],\n"
+    "  'seconds': time.perf_counter() - t,\n"
+    "  'max_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
+)
+
+
+def measured(cmd: list[str]) -> dict[str, Any]:
+    """Run a command in a child process; its time and peak RSS (largest process)."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{result['err']}")
+    return result
+
+
+def reindex_cmd(pages: Path, index: Path, full: bool) -> list[str]:
+    cmd = [str(BIN / "trialsearch"), "reindex", "--json", "--pages", str(pages)]
+    return cmd + ["--index", str(index)] + (["--full"] if full else [])
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def change_pages(pages: Path, share: float, tag: str) -> int:
+    """Edit a fixed share of the pages (every k-th, by name), as a sync would."""
+    files = sorted(pages.glob("*.md"))
+    step = max(1, round(1 / share))
+    changed = 0
+    for path in files[::step]:
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("## Brief Summary\n\n", f"## Brief Summary\n\n{tag} ", 1)
+        path.write_text(text, encoding="utf-8")
+        changed += 1
+    return changed
+
+
+def latencies(fn, entries: list[dict[str, Any]], repeat: int) -> list[float]:
+    """Milliseconds per request over `repeat` passes of the mix (after one warm-up pass)."""
+    for entry in entries:
+        fn(entry)
+    out = []
+    for _ in range(repeat):
+        for entry in entries:
+            started = time.perf_counter()
+            fn(entry)
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> dict[str, float]:
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+    }
+
+
+def by_label(entries: list[dict[str, Any]], ms: list[float]) -> dict[str, float]:
+    groups: dict[str, list[float]] = {}
+    for i, value in enumerate(ms):
+        groups.setdefault(entries[i % len(entries)]["label"], []).append(value)
+    return {label: round(percentile(values, 50), 1) for label, values in groups.items()}
+
+
+class Gunicorn:
+    """gunicorn over the index with the project's own config (workers as in production)."""
+
+    def __init__(self, index: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index), TRIALSEARCH_ACCESS_LOG="/dev/null")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def first_answer(self) -> float:
+        """Seconds from start to the first answered search."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/api/search?q=cancer", timeout=60).status_code == 200:
+                    return time.perf_counter() - self.started
+            except requests.ConnectionError:
+                time.sleep(0.02)
+        raise SystemExit("gunicorn gave no answer in 120 s")
+
+    def worker_rss_mb(self) -> list[float]:
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        sizes = []
+        for pid in children:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def http_mix(url: str, entries: list[dict[str, Any]], concurrency: int, repeat: int) -> list[float]:
+    urls = [url + "/api/search?" + urlencode(e["params"], doseq=True) for e in entries] * repeat
+    local = __import__("threading").local()
+
+    def one(u: str) -> float:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        started = time.perf_counter()
+        resp = session.get(u, timeout=120)
+        if resp.status_code != 200:
+            raise SystemExit(f"{u}: HTTP {resp.status_code} {resp.text[:300]}")
+        return (time.perf_counter() - started) * 1000
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, urls[: len(entries)]))  # warm-up
+        return list(pool.map(one, urls))
+
+
+def top_values(index: SearchIndex) -> dict[str, list[str]]:
+    stats = index.stats()["facets"]
+    return {name: list(values)[:12] or [""] for name, values in stats.items()}
+
+
+def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    n_pages = len(list(pages.glob("*.md")))
+    result: dict[str, Any] = {"benchmark": "run", "pages": n_pages, "machine": machine()}
+    index = work / "index"
+
+    print(f"[1/5] full build of {n_pages:,} pages", file=sys.stderr)
+    build = measured(reindex_cmd(pages, index, full=True))
+    report = json.loads(build["out"])
+    live = index / json.loads((index / "CURRENT.json").read_text())["directory"]
+    result["build"] = {
+        "seconds": round(build["seconds"], 1),
+        "docs_per_s": round(report["documents"] / build["seconds"], 1),
+        "documents": report["documents"],
+        "index_mb": round(folder_size(live) / 2**20, 1),
+        "peak_rss_mb": round(build["max_rss_mb"], 1),
+    }
+
+    print("[2/5] incremental reindex after 1% and 0.1% changed", file=sys.stderr)
+    result["incremental"] = {}
+    for share, tag in ((0.01, "Revised1."), (0.001, "Revised2.")):
+        changed = change_pages(pages, share, tag)
+        inc = measured(reindex_cmd(pages, index, full=False))
+        rep = json.loads(inc["out"])
+        result["incremental"][f"{share:.1%}"] = {
+            "changed": changed,
+            "updated": rep["updated"],
+            "seconds": round(inc["seconds"], 1),
+        }
+
+    print("[3/5] the mix through the query API", file=sys.stderr)
+    ours = SearchIndex(index)
+    entries = build_mix(top_values(ours))
+    result["mix"] = {"requests": len(entries), "entries": entries}
+    reqs = {id(e): parse_params(e["params"]) for e in entries}
+    layer_ms = latencies(lambda e: ours.search(reqs[id(e)]), entries, args.repeat)
+    result["layer"] = {**summary(layer_ms), "p50_by_kind_ms": by_label(entries, layer_ms)}
+    peer_entries = [e for e in entries if e["peer"]]
+    common_ms = latencies(lambda e: ours.search(reqs[id(e)]), peer_entries, args.repeat)
+    result["layer_peer_subset"] = summary(common_ms)
+    ours.close()
+
+    print("[4/5] over HTTP: cold start, concurrency 1 and 4, worker memory", file=sys.stderr)
+    server = Gunicorn(index)
+    try:
+        result["first_answer_s"] = round(server.first_answer(), 2)
+        result["http"] = {}
+        for concurrency in (1, 4):
+            started = time.perf_counter()
+            ms = http_mix(server.url, entries, concurrency, args.repeat)
+            wall = time.perf_counter() - started
+            result["http"][f"c{concurrency}"] = {
+                **summary(ms),
+                "requests_per_s": round(len(ms) / wall, 1),
+            }
+        result["worker_rss_mb"] = server.worker_rss_mb()
+    finally:
+        server.stop()
+
+    print("[5/5] peers on the same studies and mix", file=sys.stderr)
+    started = time.perf_counter()
+    studies = []
+    from peers import Fts5, NaiveWhoosh, Tantivy, study_fields, timed_build
+
+    for path in find_pages(pages)[0]:
+        try:
+            studies.append(study_fields(parse_page(decode_page(path.read_bytes()), path.stem)))
+        except PageError:
+            continue
+    parse_seconds = time.perf_counter() - started
+    result["peers"] = {"parse_seconds": round(parse_seconds, 1)}
+    makers = {
+        "whoosh": lambda: NaiveWhoosh(work / "naive-whoosh"),
+        "fts5": lambda: Fts5(work / "fts5.sqlite"),
+        "tantivy": lambda: Tantivy(work / "tantivy"),
+    }
+    peer_reqs = {id(e): peer_request(e) for e in peer_entries}
+    for name in args.peers:
+        print(f"      {name}", file=sys.stderr)
+        peer = makers[name]()
+        seconds = timed_build(peer, studies) + parse_seconds
+        ms = latencies(lambda e, p=peer: p.search(peer_reqs[id(e)]), peer_entries, args.repeat)
+        result["peers"][name] = {
+            "build_seconds": round(seconds, 1),
+            "docs_per_s": round(len(studies) / seconds, 1),
+            **summary(ms),
+            "p50_by_kind_ms": by_label(peer_entries, ms),
+        }
+        peer.close()
+    return result
+
+
+def table(r: dict[str, Any]) -> str:
+    """The markdown table of bench/README.md."""
+    lines = [
+        f"{r['pages']:,} studies · {r['machine']['cpus']} cores ({r['machine']['processor']}) · "
+        f"Python {r['machine']['python']}",
+        "",
+        "| engine | build docs/s | query p50 | query p95 | (same peer subset) p50 / p95 |",
+        "| --- | --- | --- | --- | --- |",
+        f"| trialsearch | {r['build']['docs_per_s']} | {r['layer']['p50_ms']} ms | "
+        f"{r['layer']['p95_ms']} ms | {r['layer_peer_subset']['p50_ms']} / "
+        f"{r['layer_peer_subset']['p95_ms']} ms |",
+    ]
+    ours = r["layer_peer_subset"]
+    for name, p in r["peers"].items():
+        if not isinstance(p, dict):
+            continue
+        lines.append(
+            f"| {name} | {p['docs_per_s']} ({p['docs_per_s'] / r['build']['docs_per_s']:.2f}×) "
+            f"| | | {p['p50_ms']} / {p['p95_ms']} ms "
+            f"(ours ×{p['p50_ms'] / ours['p50_ms']:.2f} faster at p50) |"
+        )
+    b, inc, h = r["build"], r["incremental"], r["http"]
+    lines += [
+        "",
+        f"- full build: {b['seconds']} s, {b['docs_per_s']} docs/s, index {b['index_mb']} MB, "
+        f"peak RSS {b['peak_rss_mb']} MB",
+        "- incremental: "
+        + "; ".join(
+            f"{k} changed ({v['changed']} pages): {v['seconds']} s" for k, v in inc.items()
+        ),
+        f"- query API, all {r['mix']['requests']} kinds × repeats: p50 {r['layer']['p50_ms']} ms, "
+        f"p95 {r['layer']['p95_ms']} ms, p99 {r['layer']['p99_ms']} ms",
+        "- p50 by kind: "
+        + ", ".join(f"{k} {v} ms" for k, v in r["layer"]["p50_by_kind_ms"].items()),
+        "- HTTP: "
+        + "; ".join(
+            f"concurrency {k[1:]}: p50 {v['p50_ms']} / p95 {v['p95_ms']} / p99 {v['p99_ms']} ms, "
+            f"{v['requests_per_s']} req/s"
+            for k, v in h.items()
+        ),
+        f"- worker RSS after the mix: {r['worker_rss_mb']} MB; first answer after start: "
+        f"{r['first_answer_s']} s",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--n", type=int, help="make a corpus of N pages (bench/make_corpus.py)")
+    source.add_argument("--pages", type=Path, help="an existing mirror folder (copied first)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the mix")
+    parser.add_argument(
+        "--peers", default="whoosh,fts5,tantivy", help="comma-separated: whoosh,fts5,tantivy"
+    )
+    parser.add_argument("--smoke", action="store_true", help="one pass, for a quick check")
+    parser.add_argument("--work", type=Path, help="work folder to keep (default: a temp one)")
+    parser.add_argument("--name", help="results file name (default run-<pages>)")
+    args = parser.parse_args()
+    args.peers = [p for p in args.peers.split(",") if p]
+    if args.smoke:
+        args.repeat = 1
+    with tempfile.TemporaryDirectory(prefix="trialsearch-bench-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        pages = work / "pages"
+        if args.n:
+            if not pages.exists() or len(list(pages.glob("*.md"))) != args.n:
+                shutil.rmtree(pages, ignore_errors=True)
+                make_corpus(args.n, pages)
+        else:
+            shutil.rmtree(pages, ignore_errors=True)
+            shutil.copytree(args.pages, pages)
+        shutil.rmtree(work / "index", ignore_errors=True)
+        result = run(pages, work, args)
+    name = args.name or f"run-{result['pages']}"
+    result["table"] = table(result)
+    path = write_result(name, result)
+    print(result["table"])
+    print(f"\nwritten to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
