@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TRIALSEARCH_SHARED_DIR", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus" / "ctgov_real.jsonl.gz"
 RENDER = SHARED / "tools" / "render_pages.py"
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("TRIALSEARCH_BENCH_RESULTS") or ROOT / "bench" / "results")
 BIN = Path(sys.executable).parent
 
 

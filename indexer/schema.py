@@ -15,7 +15,7 @@ from typing import Any
 from whoosh import analysis, fields
 
 from .record import StudyRecord
-from .textnorm import SECTION_MARK, SectionGaps, SpellingFilter, WeightedSections
+from .textnorm import SECTION_MARK, SectionGaps, WeightedSections, WordForms
 from .values import date_key
 
 VALUE_SEP = "\x1f"
@@ -111,15 +111,7 @@ def text_analyzer() -> analysis.Analyzer:
 
 
 def _normalising(tokenizer: analysis.Tokenizer) -> analysis.Analyzer:
-    return (
-        tokenizer
-        | analysis.IntraWordFilter(splitwords=False, splitnums=True)
-        | analysis.LowercaseFilter()
-        | analysis.CharsetFilter(_accent_map())
-        | SpellingFilter()
-        | analysis.StopFilter(minsize=1, stoplist=analysis.STOP_WORDS)
-        | analysis.StemFilter()
-    )
+    return tokenizer | WordForms()
 
 
 def spell_analyzer() -> analysis.Analyzer:

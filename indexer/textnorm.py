@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from whoosh.analysis import Filter, RegexTokenizer, Token, Tokenizer
+from whoosh.analysis import STOP_WORDS, Filter, RegexTokenizer, Token, Tokenizer
+from whoosh.lang.porter import stem
+from whoosh.support.charset import accent_map as _ACCENTS
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
@@ -65,18 +67,6 @@ def normalise(word: str) -> str:
             continue
         word = pattern.sub(repl, word)
     return word
-
-
-class SpellingFilter(Filter):
-    """A Whoosh filter applying `normalise` to every (lowercased) token."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SpellingFilter)
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            token.text = normalise(token.text)
-            yield token
 
 
 SECTION_MARK = "\x1e"
@@ -153,3 +143,45 @@ class SectionGaps(Filter):
                 last = section
                 token.pos += offset
             yield token
+
+
+_PARTS = re.compile(r"[^\W\d_]+|\d+")
+
+
+@lru_cache(maxsize=524_288)
+def word_forms(raw: str, keep_stops: bool = False) -> tuple[str, ...]:
+    """The indexed forms of one token: letters and digits split (covid19 → covid, 19),
+    lowercased, accents folded, spelling normalised, stop words dropped, stemmed.
+
+    One memoised function instead of a chain of six per-token filters: a corpus has
+    far fewer distinct words than tokens, so most tokens cost one dictionary lookup.
+    """
+    out = []
+    for part in _PARTS.findall(raw) or [raw]:
+        word = normalise(part.lower().translate(_ACCENTS))
+        if not word or (word in STOP_WORDS and not keep_stops):
+            continue
+        out.append(stem(word))
+    return tuple(out)
+
+
+class WordForms(Filter):
+    """Replace each token by its `word_forms`, numbering positions afresh."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WordForms)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        pos: int | None = None
+        for token in tokens:
+            forms = word_forms(token.text, not token.removestops)
+            if not forms:
+                continue
+            if token.positions and pos is None:
+                pos = token.pos
+            for form in forms:
+                token.text = form
+                if token.positions:
+                    token.pos = pos
+                    pos += 1
+                yield token
