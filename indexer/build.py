@@ -25,6 +25,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from . import failpoints
+from .columns import COLUMNS_FILE, Columns
 from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
 from .record import StudyRecord
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 MANIFEST = "manifest.json"
-_NOT_LINKED = {"meta.json", MANIFEST}
+_NOT_LINKED = {"meta.json", MANIFEST, COLUMNS_FILE}
 
 
 class PagesDirError(Exception):
@@ -424,6 +425,7 @@ def _publish(
     canaries: list[str] | None = None,
 ) -> None:
     _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3])
+    _save_columns(building)
     write_json_atomic(building / MANIFEST, manifest)
     failpoints.reached("before_swap")
     seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
@@ -439,6 +441,16 @@ def _publish(
     failpoints.reached("after_swap")
     report.generation = number
     report.documents = len(expect)
+
+
+def _save_columns(path: Path) -> None:
+    """Compute the generation's facet and sort columns once, for every worker to load."""
+    ix = whoosh_index.open_dir(str(path))
+    try:
+        with ix.searcher() as searcher:
+            Columns(searcher).save(path)
+    finally:
+        ix.close()
 
 
 def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:

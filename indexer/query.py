@@ -85,11 +85,11 @@ class SearchResponse:
 class Snapshot:
     """One opened generation: its searcher and columns; closed when retired and unused."""
 
-    def __init__(self, info: GenerationInfo, ix: Any) -> None:
+    def __init__(self, info: GenerationInfo, ix: Any, directory: Path | None = None) -> None:
         self.info = info
         self.ix = ix
         self.searcher = ix.searcher()
-        self.columns = Columns(self.searcher)
+        self.columns = Columns(self.searcher, directory)
         self.scorer = FastScorer(self.searcher)
         self.lock = threading.RLock()
         self.users = 0
@@ -139,7 +139,7 @@ class SearchIndex:
             info, ix = self.store.open_current()
             try:
                 files = self.store.files_stamp(info)
-                snap = Snapshot(info, ix)
+                snap = Snapshot(info, ix, self.store.generation_dir(info))
                 snap.files = files
             except Exception as exc:
                 with contextlib.suppress(Exception):

@@ -21,6 +21,8 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from .columns import column_array, read_postings
+
 B = 0.75
 K1 = 1.2
 CACHE_BYTES = 64 * 2**20
@@ -94,7 +96,7 @@ class FastScorer:
         for sub, offset in self._leaves:
             if (field, text) not in sub:
                 continue
-            ids, weights = _read_postings(sub.postings(field, text))
+            ids, weights = read_postings(sub.postings(field, text))
             ids_parts.append(ids + offset)
             weight_parts.append(weights)
         if ids_parts:
@@ -220,27 +222,6 @@ def _phrase_hits(sub: Any, field: str, words: list[str], docs: list[int], slop: 
     return hits
 
 
-def _read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-    """A block at a time when the codec allows it, else posting by posting."""
-    ids: list[Any] = []
-    weights: list[Any] = []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float32))
-            matcher._next_block()
-        if ids:
-            return np.concatenate(ids), np.concatenate(weights)
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    while matcher.is_active():  # pragma: no cover - other codecs
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
-
-
 def _leaf_lengths(sub: Any, field: str, count: int) -> np.ndarray:
     """One segment's length bytes, decoded as Whoosh decodes them."""
     perdoc = getattr(sub, "_perdoc", None)
@@ -251,22 +232,3 @@ def _leaf_lengths(sub: Any, field: str, count: int) -> np.ndarray:
         return np.array([sub.doc_field_length(i, field) for i in range(count)], dtype=np.float32)
     raw = column_array(column, count)
     return _BYTE_LENGTHS[raw.astype(np.int64)]
-
-
-def column_array(column: Any, count: int) -> np.ndarray:
-    """A fixed-width numeric column as one array: its bytes are read in one go.
-
-    Whoosh's column readers return one Python value per call; at 560,000 documents
-    that is a second per column when a new generation opens.
-    """
-    typecode = getattr(column, "_typecode", None)
-    if typecode is not None and hasattr(column, "_dbfile") and hasattr(column, "_count"):
-        dtype = np.dtype(">" + typecode)
-        present = min(count, column._count)
-        data = column._dbfile.get(column._basepos, present * dtype.itemsize)
-        values = np.frombuffer(data, dtype=dtype).astype(np.int64)
-        if present < count:
-            default = np.full(count - present, column._default, dtype=np.int64)
-            values = np.concatenate([values, default])
-        return values
-    return np.array(list(column), dtype=np.int64)  # pragma: no cover - other columns
