@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from pagemaker import make_page, pages_for, write_pages
 
 from indexer.build import reindex
 from indexer.columns import COLUMNS_FILE, Columns
 from indexer.store import IndexStore
+
+from pagemaker import make_page, pages_for, write_pages
 
 
 def _open(index_dir):
