@@ -31,7 +31,32 @@ class FacetColumn:
     index: dict[str, int]
 
     def counts(self, mask: np.ndarray) -> np.ndarray:
+        """How many masked documents have each value.
+
+        Few documents: gather just their values (by document, from a CSR layout);
+        many: test every (document, value) pair against the mask. Same counts.
+        """
+        selected = int(np.count_nonzero(mask))
+        if selected * 8 < len(self.docs):
+            offsets, by_doc = self._by_doc(len(mask))
+            docs = np.flatnonzero(mask)
+            starts = offsets[docs]
+            lengths = offsets[docs + 1] - starts
+            total = int(lengths.sum())
+            if total == 0:
+                return np.zeros(len(self.values), dtype=np.int64)
+            ends = np.cumsum(lengths)
+            index = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+            return np.bincount(by_doc[index], minlength=len(self.values))
         return np.bincount(self.codes[mask[self.docs]], minlength=len(self.values))
+
+    def _by_doc(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        cached = self.__dict__.get("_csr")
+        if cached is None or len(cached[0]) != size + 1:
+            order = np.argsort(self.docs, kind="stable")
+            offsets = np.searchsorted(self.docs[order], np.arange(size + 1))
+            cached = self.__dict__["_csr"] = (offsets, self.codes[order])
+        return cached
 
     def mask_for(self, selected: list[str], size: int) -> np.ndarray:
         """Documents having any of the selected values (OR within a facet)."""
