@@ -323,6 +323,13 @@ def _parse_text(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, li
                     parsed = expanded
                 else:
                     expansions = []
+        acronyms = [w for w in text.split() if _ACRONYM_WORD.match(w) and w not in _OPERATORS]
+        if acronyms:
+            named = parser.parse(
+                " OR ".join(f"acronym:{_acronym_query(w)}^{ACRONYM_BONUS:g}" for w in acronyms)
+            )
+            if _is_sane(named):
+                parsed = query.AndMaybe(parsed, named)
         words = _plain_words(text)
         if 2 <= len(words) <= 8 and len(words) == len(text.split()):
             phrase = '"' + " ".join(words) + f'"~{PROXIMITY_SLOP}'
@@ -335,6 +342,17 @@ def _parse_text(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, li
 
 
 _UNQUOTE = re.compile(r'["\\]')
+# A word typed with two or more capitals (SPRINT, DAPA-HF, KEYNOTE189, NeoIMLung) may
+# be a trial's acronym: studies carrying exactly it (unstemmed) earn a bonus.
+_ACRONYM_WORD = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z0-9][A-Za-z0-9-]{2,}$")
+ACRONYM_BONUS = 3.0
+
+
+def _acronym_query(word: str) -> str:
+    joined = "".join(ch for ch in word if ch.isalnum())
+    return f'"{word}"' if joined == word else f'("{word}" OR {joined})'
+
+
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 _PLAIN = re.compile(r"^[^\W_][\w'’.-]*$")
 

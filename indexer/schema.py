@@ -114,6 +114,15 @@ def _normalising(tokenizer: analysis.Tokenizer) -> analysis.Analyzer:
     return tokenizer | WordForms()
 
 
+def exact_analyzer() -> analysis.Analyzer:
+    """Acronyms as written, only lowercased: never stemmed, so CARES is not care."""
+    return (
+        analysis.RegexTokenizer()
+        | analysis.LowercaseFilter()
+        | analysis.CharsetFilter(_accent_map())
+    )
+
+
 def spell_analyzer() -> analysis.Analyzer:
     """Unstemmed words for 'did you mean': suggestions must be real words, not stems."""
     return analysis.StandardAnalyzer(minsize=3) | analysis.CharsetFilter(_accent_map())
@@ -139,6 +148,7 @@ def build_schema() -> fields.Schema:
         name: fields.TEXT(analyzer=text_analyzer(), stored=False, multitoken_query="phrase")
         for name in PART_FIELDS
     }
+    text["acronym"] = fields.TEXT(analyzer=exact_analyzer(), stored=False, phrase=True)
     text[BODY] = fields.TEXT(analyzer=body_analyzer(), stored=False, multitoken_query="phrase")
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
     numbers = {

@@ -43,6 +43,8 @@ STUDIES = {
     "NCT00000010": ("Sprint Interval Training for Fitness", {"conditions": ("Obesity",)}),
     "NCT00000011": ("Tumor Markers in Esophageal Cancer", {}),
     "NCT00000012": ("Cell Therapy Without T Lymphocytes", {"summary": "Stem cell therapy."}),
+    "NCT00000013": ("Home Visits for Older Adults (CARES)", {}),
+    "NCT00000014": ("Care Pathways in Care Homes", {"summary": "Who cares for the carers?"}),
 }
 
 
@@ -101,6 +103,12 @@ def test_a_hyphen_inside_a_word_joins_and_a_leading_one_excludes(index):
 )
 def test_acronyms_match_with_and_without_hyphens(index, q, nct):
     assert ids(search(index, q))[0] == nct
+
+
+def test_an_acronym_that_is_also_a_word_is_found_as_written(index):
+    """CARES typed in capitals is the trial, not every study about care."""
+    assert ids(search(index, "CARES"))[0] == "NCT00000013"
+    assert ids(search(index, "cares"))[0] == "NCT00000014"  # in lower case it is the word
 
 
 def test_an_acronym_outranks_the_same_word_in_a_title(index):
