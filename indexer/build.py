@@ -244,7 +244,9 @@ def _full(
     number, building = store.new_generation_dir()
     ix = whoosh_index.create_in(str(building), build_schema())
     procs = opts.procs or min(2, os.cpu_count() or 1)
-    writer_args: dict[str, Any] = {"limitmb": 256}
+    # Separate segment files, not one compound file: Whoosh opens a compound file
+    # through BytesIO, a private copy of the whole index in every worker.
+    writer_args: dict[str, Any] = {"limitmb": 256, "compound": False}
     if procs > 1:
         writer_args.update(procs=procs, multisegment=True)
     writer = ix.writer(**writer_args)
@@ -339,7 +341,7 @@ def _incremental(
     number, building = store.new_generation_dir()
     _link_generation(store.generation_dir(live), building)
     ix = whoosh_index.open_dir(str(building))
-    writer = ix.writer(limitmb=128)
+    writer = ix.writer(limitmb=128, compound=False)
     try:
         for nct in sorted(gone):
             writer.delete_by_term("nct_id", nct)

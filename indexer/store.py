@@ -41,6 +41,11 @@ def _published_at(path: Path) -> float:
         return 0.0
 
 
+def _is_index_file(name: str) -> bool:
+    """Whoosh's own files (TOC and segment parts), not our JSON, columns or locks."""
+    return not name.endswith((".json", ".npz", ".tmp")) and "LOCK" not in name
+
+
 class IndexUnavailable(Exception):
     """No usable index: never built, or unreadable. The message says which."""
 
@@ -127,7 +132,7 @@ class IndexStore:
                 return frozenset(
                     (e.name, st.st_size, st.st_mtime_ns)
                     for e in entries
-                    if e.name.endswith((".seg", ".toc")) and (st := e.stat())
+                    if _is_index_file(e.name) and (st := e.stat())
                 )
         except OSError:
             return None

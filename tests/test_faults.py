@@ -92,8 +92,13 @@ def test_a_worker_killed_mid_request_is_replaced_and_others_are_unaffected(tmp_p
 
 
 def _corrupt_segments(index: Path) -> None:
-    for segment in live_dir(index).glob("*.seg"):
-        segment.write_bytes(b"\0" * segment.stat().st_size)
+    """Zero the terms and postings of every segment (and any compound segment file)."""
+    damaged = 0
+    for pattern in ("*.trm", "*.pst", "*.seg"):
+        for segment in live_dir(index).glob(pattern):
+            segment.write_bytes(b"\0" * segment.stat().st_size)
+            damaged += 1
+    assert damaged
 
 
 def _remove_live_folder(index: Path) -> None:
