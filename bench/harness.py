@@ -45,41 +45,65 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Gunicorn:
+    """gunicorn over the index with the project's own config (workers as in production)."""
+
+    def __init__(self, index: Path, workers: int | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index), TRIALSEARCH_ACCESS_LOG="/dev/null")
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def first_answer(self) -> float:
+        """Seconds from start to the first answered search."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/api/search?q=cancer", timeout=60).status_code == 200:
+                    return time.perf_counter() - self.started
+            except requests.ConnectionError:
+                time.sleep(0.02)
+        raise SystemExit("gunicorn gave no answer in 120 s")
+
+    def worker_rss_mb(self) -> list[dict[str, float]]:
+        """Each worker's resident memory: its own (anonymous) and the index files it has
+        mapped (file-backed: the page cache, shared by every worker and the OS)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        sizes = []
+        for pid in children:
+            fields = {}
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "RssAnon", "RssFile"):
+                    fields[name] = round(int(value.split()[0]) / 1024, 1)
+            sizes.append(
+                {"rss": fields["VmRSS"], "private": fields["RssAnon"], "mapped": fields["RssFile"]}
+            )
+        return sizes
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 @contextlib.contextmanager
 def gunicorn(index_dir: Path, workers: int = 2) -> Iterator[str]:
     """A real gunicorn over index_dir on a free loopback port; yields its base URL."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        TRIALSEARCH_INDEX_DIR=str(index_dir),
-        WEB_CONCURRENCY=str(workers),
-        TRIALSEARCH_ACCESS_LOG="/dev/null",
-    )
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "webapp:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = Gunicorn(index_dir, workers)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
-        yield url
+        server.first_answer()
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 def percentile(values: list[float], pct: float) -> float:

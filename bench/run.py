@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from urllib.parse import urlencode
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BIN, ROOT, free_port, machine, percentile, write_result  # noqa: E402
+from harness import BIN, Gunicorn, machine, percentile, write_result  # noqa: E402
 from make_corpus import make_corpus  # noqa: E402
 from mix import build_mix, peer_request  # noqa: E402
 
@@ -107,54 +106,6 @@ def by_label(entries: list[dict[str, Any]], ms: list[float]) -> dict[str, float]
     for i, value in enumerate(ms):
         groups.setdefault(entries[i % len(entries)]["label"], []).append(value)
     return {label: round(percentile(values, 50), 1) for label, values in groups.items()}
-
-
-class Gunicorn:
-    """gunicorn over the index with the project's own config (workers as in production)."""
-
-    def __init__(self, index: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index), TRIALSEARCH_ACCESS_LOG="/dev/null")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "webapp:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def first_answer(self) -> float:
-        """Seconds from start to the first answered search."""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/api/search?q=cancer", timeout=60).status_code == 200:
-                    return time.perf_counter() - self.started
-            except requests.ConnectionError:
-                time.sleep(0.02)
-        raise SystemExit("gunicorn gave no answer in 120 s")
-
-    def worker_rss_mb(self) -> list[dict[str, float]]:
-        """Each worker's resident memory: its own (anonymous) and the index files it has
-        mapped (file-backed: the page cache, shared by every worker and the OS)."""
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        sizes = []
-        for pid in children:
-            fields = {}
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                name, _, value = line.partition(":")
-                if name in ("VmRSS", "RssAnon", "RssFile"):
-                    fields[name] = round(int(value.split()[0]) / 1024, 1)
-            sizes.append(
-                {"rss": fields["VmRSS"], "private": fields["RssAnon"], "mapped": fields["RssFile"]}
-            )
-        return sizes
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def http_mix(url: str, entries: list[dict[str, Any]], concurrency: int, repeat: int) -> list[float]:

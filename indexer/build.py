@@ -427,7 +427,6 @@ def _publish(
     canaries: list[str] | None = None,
 ) -> None:
     _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3])
-    _save_columns(building)
     write_json_atomic(building / MANIFEST, manifest)
     failpoints.reached("before_swap")
     seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
@@ -445,18 +444,8 @@ def _publish(
     report.documents = len(expect)
 
 
-def _save_columns(path: Path) -> None:
-    """Compute the generation's facet and sort columns once, for every worker to load."""
-    ix = whoosh_index.open_dir(str(path))
-    try:
-        with ix.searcher() as searcher:
-            Columns(searcher).save(path)
-    finally:
-        ix.close()
-
-
 def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
-    """Open the new generation as a reader would and check it before it goes live.
+    """Open the new generation as a reader would, check it, and save its columns.
 
     Each canary must be found exactly once: an updated study shown twice is the
     failure WHOOSH.md warns about.
@@ -471,5 +460,7 @@ def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
                 hits = searcher.search(Term("nct_text", nct.lower()), limit=3)
                 if len(hits) != 1:
                     raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
+            # facet and sort columns, computed once here for every worker to load
+            Columns(searcher).save(path)
     finally:
         ix.close()

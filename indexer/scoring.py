@@ -143,10 +143,10 @@ class FastScorer:
         field, text = q.fieldname, q.text
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        mask = np.zeros(self.size, dtype=bool)
-        scores = np.zeros(self.size, dtype=np.float32)
         if field not in self.searcher.schema or not self.searcher.schema[field].scorable:
             return self._by_whoosh(q)
+        mask = np.zeros(self.size, dtype=bool)
+        scores = np.zeros(self.size, dtype=np.float32)
         ids, weights = self.postings(field, text)
         if len(ids) == 0:
             return mask, scores

@@ -41,9 +41,13 @@ def _published_at(path: Path) -> float:
         return 0.0
 
 
+# The files a search reads terms and postings from (or a whole compound segment):
+# stamped on every request, so only these few, not every column file of a segment.
+_STAMPED = (".toc", ".trm", ".pst", ".seg")
+
+
 def _is_index_file(name: str) -> bool:
-    """Whoosh's own files (TOC and segment parts), not our JSON, columns or locks."""
-    return not name.endswith((".json", ".npz", ".tmp")) and "LOCK" not in name
+    return name.endswith(_STAMPED)
 
 
 class IndexUnavailable(Exception):
