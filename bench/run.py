@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,11 @@ def top_values(index: SearchIndex) -> dict[str, list[str]]:
     return {name: list(values)[:12] or [""] for name, values in stats.items()}
 
 
-def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def run(
+    pages: Path, work: Path, args: argparse.Namespace, save: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """Every step; `save` is given the figures so far after each (a long run that is
+    stopped keeps what it measured)."""
     n_pages = len(list(pages.glob("*.md")))
     result: dict[str, Any] = {"benchmark": "run", "pages": n_pages, "machine": machine()}
     index = work / "index"
@@ -148,6 +153,7 @@ def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mb": round(build["max_rss_mb"], 1),
     }
 
+    save(result)
     print("[2/5] incremental reindex after 1% and 0.1% changed", file=sys.stderr)
     result["incremental"] = {}
     for share, tag in ((0.01, "Revised1."), (0.001, "Revised2.")):
@@ -160,6 +166,7 @@ def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(inc["seconds"], 1),
         }
 
+    save(result)
     print("[3/5] the mix through the query API", file=sys.stderr)
     ours = SearchIndex(index)
     entries = build_mix(top_values(ours))
@@ -172,6 +179,7 @@ def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     result["layer_peer_subset"] = summary(common_ms)
     ours.close()
 
+    save(result)
     print("[4/5] over HTTP: cold start, concurrency 1 and 4, worker memory", file=sys.stderr)
     server = Gunicorn(index)
     try:
@@ -189,6 +197,7 @@ def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         server.stop()
 
+    save(result)
     print("[5/5] peers on the same studies and mix", file=sys.stderr)
     started = time.perf_counter()
     studies = []
@@ -219,6 +228,7 @@ def run(pages: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
             "p50_by_kind_ms": by_label(peer_entries, ms),
         }
         peer.close()
+        save(result)
     return result
 
 
@@ -276,7 +286,9 @@ def main() -> int:
     source.add_argument("--pages", type=Path, help="an existing mirror folder (copied first)")
     parser.add_argument("--repeat", type=int, default=3, help="passes over the mix")
     parser.add_argument(
-        "--peers", default="whoosh,fts5,tantivy", help="comma-separated: whoosh,fts5,tantivy"
+        "--peers",
+        default="fts5,tantivy,whoosh",
+        help="comma-separated, run in this order (plain Whoosh, the slowest, last by default)",
     )
     parser.add_argument("--smoke", action="store_true", help="one pass, for a quick check")
     parser.add_argument("--work", type=Path, help="work folder to keep (default: a temp one)")
@@ -297,8 +309,11 @@ def main() -> int:
             shutil.rmtree(pages, ignore_errors=True)
             shutil.copytree(args.pages, pages)
         shutil.rmtree(work / "index", ignore_errors=True)
-        result = run(pages, work, args)
-    name = args.name or f"run-{result['pages']}"
+        name = args.name or f"run-{args.n or len(list(pages.glob('*.md')))}"
+        result = run(
+            pages, work, args, lambda part: write_result(name, {**part, "complete": False})
+        )
+    result["complete"] = True
     result["table"] = table(result)
     path = write_result(name, result)
     print(result["table"])

@@ -26,9 +26,11 @@ from whoosh.query import Term
 
 from . import failpoints
 from .columns import COLUMNS_FILE, Columns
+from .parallel import BuildResult, build_segments
 from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
 from .record import StudyRecord
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
+from .segment_writer import FastSegmentWriter
 from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -242,46 +244,50 @@ def _full(
     if opts.on_start:
         opts.on_start(len(pages))
     number, building = store.new_generation_dir()
-    ix = whoosh_index.create_in(str(building), build_schema())
+    whoosh_index.create_in(str(building), build_schema()).close()
     procs = opts.procs or min(2, os.cpu_count() or 1)
-    # Separate segment files, not one compound file: Whoosh opens a compound file
-    # through BytesIO, a private copy of the whole index in every worker.
-    writer_args: dict[str, Any] = {"limitmb": 256, "compound": False}
-    if procs > 1:
-        writer_args.update(procs=procs, multisegment=True)
-    writer = ix.writer(**writer_args)
-    manifest: dict[str, Any] = {}
-    owner: dict[str, str] = {}
-    try:
-        for count, path in enumerate(pages, 1):
-            rel = _rel(path, root)
-            page = read_one(path, rel, opts.max_page_bytes, report)
-            if page is not None:
-                nct = page.record.nct_id
-                if nct in owner:
-                    report.duplicates.append({"nct_id": nct, "file": rel, "kept": owner[nct]})
-                else:
-                    owner[nct] = rel
-                    writer.add_document(**record_to_document(page.record))
-                    manifest[rel] = {**page.entry, "generation": number}
-            if opts.progress and count % 50 == 0:
-                opts.progress(50)
-            if count == len(pages) // 2:
-                failpoints.reached("full_writing")
-        if opts.progress:
-            opts.progress(len(pages) % 50)
+    named = [(path, _rel(path, root)) for path in pages]
+    half = len(pages) // 2
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        if opts.progress and n:
+            opts.progress(n)
+        if done < max(half, 1) <= done + n:
+            failpoints.reached("full_writing")
+        done += n
+
+    def check(result: BuildResult) -> None:
+        kept = {entry["nct_id"] for _, entry in result.documents}
         old_ids = {e["nct_id"] for e in old_manifest.values()}
-        _guard(len(old_ids - set(owner)), len(old_ids), opts)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    finally:
-        ix.close()
+        _guard(len(old_ids - kept), len(old_ids), opts)
+
+    result = build_segments(
+        building, named, _page_reader(opts.max_page_bytes), procs, tick, before_commit=check
+    )
+    manifest = {named[page][1]: {**entry, "generation": number} for page, entry in result.documents}
+    report.skipped = [{"file": named[page][1], "reason": reason} for page, reason in result.skipped]
+    report.duplicates = [
+        {"nct_id": nct, "file": named[page][1], "kept": named[kept][1]}
+        for page, kept, nct in result.duplicates
+    ]
+    owner = {entry["nct_id"] for _, entry in result.documents}
     report.indexed = report.added = len(owner)
-    report.removed = len({e["nct_id"] for e in old_manifest.values()} - set(owner))
-    _publish(store, number, building, manifest, report, expect=set(owner))
+    report.removed = len({e["nct_id"] for e in old_manifest.values()} - owner)
+    _publish(store, number, building, manifest, report, expect=owner)
     return report
+
+
+def _page_reader(max_bytes: int) -> Callable[[Path, str], Any]:
+    """read_one for the writer processes: (record, manifest entry), or why it was skipped."""
+
+    def read(path: Path, rel: str) -> tuple[StudyRecord, dict[str, Any]] | str:
+        report = ReindexReport()
+        page = read_one(path, rel, max_bytes, report)
+        return report.skipped[0]["reason"] if page is None else (page.record, page.entry)
+
+    return read
 
 
 def _incremental(
@@ -341,7 +347,7 @@ def _incremental(
     number, building = store.new_generation_dir()
     _link_generation(store.generation_dir(live), building)
     ix = whoosh_index.open_dir(str(building))
-    writer = ix.writer(limitmb=128, compound=False)
+    writer = FastSegmentWriter(ix, compound=False)
     try:
         for nct in sorted(gone):
             writer.delete_by_term("nct_id", nct)

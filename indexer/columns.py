@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .schema import FACETS, NUMERIC_FIELDS
+from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 
-MISSING = np.int64(2**31 - 1)  # Whoosh's default for an absent 32-bit NUMERIC column value
+MISSING = np.int64(NUMBER_MISSING)
 
 
 @dataclass
@@ -135,7 +135,9 @@ class Columns:
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
             if count:
-                out[offset : offset + count] = column_array(sub.column_reader(field), count)
+                out[offset : offset + count] = column_array(
+                    sub.column_reader(field, translate=False), count
+                )
         return out
 
     def _nct_rank(self, reader) -> np.ndarray:

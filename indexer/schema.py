@@ -9,19 +9,29 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from whoosh import analysis, fields
+from whoosh.columns import NumericColumn
+from whoosh.system import pack_uint
 
 from .record import StudyRecord
-from .textnorm import SECTION_MARK, SectionGaps, WeightedSections, WordForms
+from .textnorm import (
+    SECTION_MARK,
+    SectionGaps,
+    WeightedSections,
+    WordForms,
+    index_terms,
+    spelling_counts,
+)
 from .values import date_key
 
 VALUE_SEP = "\x1f"
 # Bump when analyzers or fields change: a reindex then rebuilds in full, since an
 # incremental one would mix documents analysed two ways in one index.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ NUMERIC_FIELDS: dict[str, tuple[str, bool]] = {
 }
 # Ages are stored as whole hundredths of a year: Whoosh's float columns cannot hold "missing".
 AGE_SCALE = 100
+# Numbers are 32-bit columns; this value (the largest) means "not given".
+NUMBER_MISSING = 2**31 - 1
 
 # What a word is worth in each part of a study (BM25F field weights, docs/relevance.md).
 # All parts go into one `body` field with per-token weights (textnorm.WeightedSections).
@@ -94,10 +106,13 @@ def _facet_analyzer() -> analysis.Analyzer:
     return analysis.RegexTokenizer(r"[^\x1f]+")
 
 
+def _section_weights() -> dict[str, float]:
+    return {_SECTION_CODES[name]: weight for name, weight in TEXT_WEIGHTS.items()}
+
+
 def body_analyzer() -> analysis.Analyzer:
     """The text analyzer over weighted sections (plain text at query time)."""
-    weights = {_SECTION_CODES[name]: weight for name, weight in TEXT_WEIGHTS.items()}
-    return _normalising(WeightedSections(weights)) | SectionGaps()
+    return _normalising(WeightedSections(_section_weights())) | SectionGaps()
 
 
 def text_analyzer() -> analysis.Analyzer:
@@ -134,6 +149,39 @@ def _accent_map() -> Any:
     return accent_map
 
 
+class NormalisedText(fields.TEXT):
+    """A TEXT field analysed by `text_analyzer` (or `body_analyzer` given weights), whose
+    indexing computes the same postings without Whoosh's per-token objects."""
+
+    def __init__(self, weights: dict[str, float] | None = None) -> None:
+        analyzer = text_analyzer() if weights is None else body_analyzer()
+        super().__init__(analyzer=analyzer, stored=False, multitoken_query="phrase")
+        self.section_weights = weights
+
+    def index(self, value: str, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not text")
+        positions, weights = index_terms(value, self.section_weights)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for word, found in positions.items():
+            yield word.encode("utf-8"), len(found), weights[word] * boost, encode(found)
+
+
+class SpellingText(fields.TEXT):
+    """The `spell` field: `spell_analyzer`'s words and counts, without per-token objects."""
+
+    def __init__(self) -> None:
+        super().__init__(analyzer=spell_analyzer(), phrase=False)
+
+    def index(self, value: str, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not text")
+        boost = self.format.field_boost
+        for word, count in spelling_counts(value).items():
+            yield word.encode("utf-8"), count, float(count) * boost, pack_uint(count)
+
+
 class FacetField(fields.KEYWORD):
     """One term per value; values joined with an unprintable separator when indexing."""
 
@@ -144,21 +192,21 @@ class FacetField(fields.KEYWORD):
 
 def build_schema() -> fields.Schema:
     # a query word that analyses to several tokens (T-cell, covid19) is a phrase
-    text = {
-        name: fields.TEXT(analyzer=text_analyzer(), stored=False, multitoken_query="phrase")
-        for name in PART_FIELDS
-    }
+    text: dict[str, fields.FieldType] = {name: NormalisedText() for name in PART_FIELDS}
     text["acronym"] = fields.TEXT(analyzer=exact_analyzer(), stored=False, phrase=True)
-    text[BODY] = fields.TEXT(analyzer=body_analyzer(), stored=False, multitoken_query="phrase")
+    text[BODY] = NormalisedText(_section_weights())
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
+    # Columns only, not indexed terms: ranges and sorts are answered from numpy
+    # arrays (indexer/columns.py), so Whoosh's four range terms per value were a
+    # tenth of all postings written for nothing.
     numbers = {
-        field: fields.NUMERIC(numtype=int, bits=32, sortable=True)
+        field: fields.COLUMN(NumericColumn("i", default=NUMBER_MISSING))
         for field, _ in NUMERIC_FIELDS.values()
     }
     return fields.Schema(
         nct_id=fields.ID(stored=True, unique=True, sortable=True),
         nct_text=fields.KEYWORD(lowercase=True),
-        spell=fields.TEXT(analyzer=spell_analyzer(), phrase=False),
+        spell=SpellingText(),
         record=fields.STORED(),
         **text,
         **facets,
@@ -278,5 +326,7 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
     for name, value in numbers.items():
         if value is not None:
             field, is_float = NUMERIC_FIELDS[name]
-            doc[field] = round(value * AGE_SCALE) if is_float else int(value)
+            number = round(value * AGE_SCALE) if is_float else int(value)
+            if -NUMBER_MISSING <= number < NUMBER_MISSING:  # else it cannot be stored: missing
+                doc[field] = number
     return {k: v for k, v in doc.items() if v != ""}

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from whoosh.analysis import STOP_WORDS, Filter, RegexTokenizer, Token, Tokenizer
+from whoosh.analysis.tokenizers import default_pattern as _TOKENS
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map as _ACCENTS
 
@@ -185,3 +186,70 @@ class WordForms(Filter):
                     token.pos = pos
                     pos += 1
                 yield token
+
+
+def index_terms(
+    value: str, weights: dict[str, float] | None = None
+) -> tuple[dict[str, list[int]], dict[str, float]]:
+    """Each indexed word's positions and summed weight, as the analyzer chain gives them.
+
+    The same result as running `WeightedSections | WordForms | SectionGaps` (or,
+    without `weights`, `RegexTokenizer | WordForms`) and summing boosts per word,
+    without making and mutating a Token object per word: indexing spends most of
+    its analysis time there (tests/test_textnorm.py checks the two agree).
+    """
+    positions: dict[str, list[int]] = {}
+    totals: dict[str, float] = {}
+    if weights is None or SECTION_MARK not in value:
+        sections: list[tuple[float, str]] = [(1.0, value)]
+    else:
+        sections = [
+            (weights.get(part[0], 1.0) if part else 1.0, part[1:])
+            for part in value.split(SECTION_MARK)
+        ]
+    gap = 0 if weights is None else SectionGaps.GAP
+    pos = -1  # as WordForms: counting starts at the tokenizer's place of the first word kept
+    raw = -1
+    offset = 0
+    last = -1
+    for section, (boost, text) in enumerate(sections):
+        for match in _TOKENS.finditer(text):
+            raw += 1
+            forms = word_forms(match.group(0))
+            if not forms:
+                continue
+            if pos < 0:
+                pos = raw
+            if last != section:
+                if last >= 0:
+                    offset += gap
+                last = section
+            for form in forms:
+                found = positions.get(form)
+                if found is None:
+                    positions[form] = [pos + offset]
+                    totals[form] = boost
+                else:
+                    found.append(pos + offset)
+                    totals[form] += boost
+                pos += 1
+    return positions, totals
+
+
+@lru_cache(maxsize=262_144)
+def _spelling_form(raw: str) -> str | None:
+    word = raw.lower()
+    if len(word) < 3 or word in STOP_WORDS:
+        return None
+    return word.translate(_ACCENTS)
+
+
+def spelling_counts(value: str) -> dict[str, int]:
+    """Words as `spell_analyzer` keeps them (unstemmed, lowercased, no stop words,
+    three letters or more, accents folded), counted: the same words, made faster."""
+    counts: dict[str, int] = {}
+    for match in _TOKENS.finditer(value):
+        word = _spelling_form(match.group(0))
+        if word is not None:
+            counts[word] = counts.get(word, 0) + 1
+    return counts

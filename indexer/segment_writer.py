@@ -1,0 +1,255 @@
+"""A Whoosh segment writer that spends its time writing, not bookkeeping.
+
+Whoosh's own SegmentWriter is correct but slow at this size, for two reasons
+measured with a sampling profiler on a 20,000-page build (bench/README.md):
+- its posting pool pickles every posting one call at a time when memory fills,
+  then unpickles them one at a time to merge the runs (a quarter of the build);
+- while writing postings it asks the per-document reader for a field length
+  once per posting, through three layers of Python (another seventh).
+
+`FastSegmentWriter` keeps Whoosh's codec, file formats and commit logic and
+changes only those two: runs are sorted lists written with `marshal` in chunks,
+and lengths are decoded once per field into a list. The index it writes is
+byte-for-byte the kind Whoosh writes (tests/test_segment_writer.py compares).
+"""
+
+from __future__ import annotations
+
+import heapq
+import marshal
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from .columns import column_array
+
+Posting = tuple[str, bytes, int, float, bytes | None]
+TermPostings = tuple[list[int], list[float], list[bytes]]  # documents, weights, values
+
+# Postings held in memory before a run is written: ~140 bytes each, ~200 MB.
+DEFAULT_POOL_ITEMS = 1_500_000
+_LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
+
+
+class TermPool:
+    """Postings grouped by term in memory, spilled as sorted runs of terms when full.
+
+    Documents arrive in increasing number and runs are written in that order, so a
+    term's postings are its runs' lists joined in run order: the merge compares
+    terms, never single postings (Whoosh's pool heap-merges every posting).
+    """
+
+    def __init__(self, folder: Path | str | None = None, max_items: int = DEFAULT_POOL_ITEMS):
+        self.max_items = max_items
+        self.count = 0
+        self.fields: dict[str, dict[bytes, TermPostings]] = {}
+        self.runs: list[str] = []
+        self.fieldnames: set[str] = set()  # read by Whoosh's merge helpers
+        self._parent = str(folder) if folder is not None else None
+        self._folder: str | None = None
+
+    def add(self, item: Posting) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(tbytes)
+        if postings is None:
+            postings = terms[tbytes] = ([], [], [])
+        postings[0].append(docnum)
+        postings[1].append(weight)
+        postings[2].append(vbytes or b"")
+        self.count += 1
+        if self.count >= self.max_items:
+            self._spill()
+
+    def add_field(
+        self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]]
+    ) -> int:
+        """One document's terms in one field (from `field.index`); returns their count."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        length = added = 0
+        for tbytes, freq, weight, vbytes in items:
+            postings = terms.get(tbytes)
+            if postings is None:
+                terms[tbytes] = ([docnum], [weight], [vbytes or b""])
+            else:
+                postings[0].append(docnum)
+                postings[1].append(weight)
+                postings[2].append(vbytes or b"")
+            length += freq
+            added += 1
+        self.count += added
+        if self.count >= self.max_items:
+            self._spill()
+        return length
+
+    def _sorted_terms(self) -> Iterator[tuple[str, bytes, TermPostings]]:
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                yield fieldname, tbytes, terms[tbytes]
+
+    def _spill(self) -> None:
+        if not self.count:
+            return
+        if self._folder is None:
+            self._folder = tempfile.mkdtemp(prefix="runs-", dir=self._parent)
+        path = os.path.join(self._folder, f"{len(self.runs):05d}.run")
+        with open(path, "wb") as f:
+            dump = marshal.dump
+            for fieldname, tbytes, postings in self._sorted_terms():
+                dump((fieldname, tbytes, *postings), f)
+        self.runs.append(path)
+        self.fields = {}
+        self.count = 0
+
+    @staticmethod
+    def _read(path: str, run: int) -> Iterator[tuple[str, bytes, int, TermPostings]]:
+        with open(path, "rb") as f:
+            load = marshal.load
+            while True:
+                try:
+                    fieldname, tbytes, docs, weights, values = load(f)
+                except EOFError:
+                    return
+                yield fieldname, tbytes, run, (docs, weights, values)
+
+    def terms(self) -> Iterator[tuple[str, bytes, TermPostings]]:
+        """Every (field, term, postings) in Whoosh's order: field, then term bytes."""
+        if not self.runs:
+            yield from self._sorted_terms()
+            return
+        self._spill()
+        merged = heapq.merge(*(self._read(path, run) for run, path in enumerate(self.runs)))
+        key = None
+        docs: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        for fieldname, tbytes, _, (d, w, v) in merged:
+            if (fieldname, tbytes) != key:
+                if key is not None:
+                    yield key[0], key[1], (docs, weights, values)
+                key, docs, weights, values = (fieldname, tbytes), d, w, v
+            else:
+                docs += d
+                weights += w
+                values += v
+        if key is not None:
+            yield key[0], key[1], (docs, weights, values)
+
+    def iter_postings(self) -> Iterator[Posting]:
+        """Whoosh's interface: one posting at a time, in order."""
+        for fieldname, tbytes, (docs, weights, values) in self.terms():
+            for docnum, weight, vbytes in zip(docs, weights, values, strict=True):
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self) -> None:
+        self.fields = {}
+        self.count = 0
+        self.runs = []
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+class FieldLengths:
+    """Per-document field lengths of one new segment, each field decoded once."""
+
+    def __init__(self, perdoc: Any, count: int) -> None:
+        self._perdoc = perdoc
+        self._count = count
+        self._by_field: dict[str, list[int]] = {}
+
+    def of(self, fieldname: str) -> list[int]:
+        lengths = self._by_field.get(fieldname)
+        if lengths is None:
+            lengths = self._by_field[fieldname] = self._decode(fieldname, 0)
+        return lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        return self.of(fieldname)[docnum]
+
+    def _decode(self, fieldname: str, default: int) -> list[int]:
+        column = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return [default] * self._count
+        table = _LENGTH_OF_BYTE
+        return [table[b] for b in column_array(column, self._count).tolist()]
+
+
+class FastSegmentWriter(SegmentWriter):
+    """Whoosh's SegmentWriter with the TermPool and the decoded lengths above."""
+
+    def __init__(self, ix: Any, *, pool_items: int = DEFAULT_POOL_ITEMS, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        # run files sit next to the index (a /tmp on tmpfs would hold them in memory)
+        self.pool = TermPool(self.storage.folder, max_items=pool_items)
+
+    def add_document(self, **fields: Any) -> None:
+        """SegmentWriter.add_document for schemas like ours: no boosts, term vectors,
+        separate spelling or custom stored values; terms go to the pool a field at a time."""
+        self._check_state()
+        perdoc = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    length = self.pool.add_field(name, docnum, field.index(value))
+                    if not field.scorable:
+                        length = 0
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if field.column_type is not None:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        """Whoosh's FieldWriter.add_postings, fed a term at a time."""
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader()
+        lengths = FieldLengths(perdoc, self.docnum)
+        writer = self.fieldwriter
+        try:
+            current = None
+            for fieldname, tbytes, (docs, weights, values) in self.pool.terms():
+                if fieldname != current:
+                    if current is not None:
+                        writer.finish_field()
+                    writer.start_field(fieldname, self.schema[fieldname])
+                    current = fieldname
+                    field_lengths = lengths.of(fieldname)
+                writer.start_term(tbytes)
+                add = writer.add
+                for docnum, weight, vbytes in zip(docs, weights, values, strict=True):
+                    add(docnum, weight, vbytes, field_lengths[docnum])
+                writer.finish_term()
+            if current is not None:
+                writer.finish_field()
+            writer.close()
+        finally:
+            perdoc.close()
