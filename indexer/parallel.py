@@ -136,7 +136,7 @@ def _in_children(
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(
             target=_child,
-            args=(send, folder, pages, part, parts, read_page, counter, pool_items),
+            args=(send, folder, pages, part, parts, read_page, counter, pool_items, os.getpid()),
             name=f"trialsearch-writer-{part}",
             daemon=True,
         )
@@ -176,8 +176,8 @@ def _in_children(
     return [results[part] for part in range(parts)]
 
 
-def _child(send, folder, pages, part, parts, read_page, counter, pool_items) -> None:
-    _die_with_parent()
+def _child(send, folder, pages, part, parts, read_page, counter, pool_items, parent) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
     def tick(n: int) -> None:
@@ -196,14 +196,14 @@ def _child(send, folder, pages, part, parts, read_page, counter, pool_items) -> 
     send.close()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: a SIGKILLed reindex takes its writers with it (they hold its lock)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
-    if os.getppid() == 1:  # the parent died before prctl
+    if os.getppid() != parent:  # the parent died before prctl
         os._exit(1)
 
 

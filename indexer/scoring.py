@@ -22,10 +22,14 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from .columns import column_array, read_postings
+from .schema import POSITION_DTYPE, PackedPositions
 
 B = 0.75
 K1 = 1.2
 CACHE_BYTES = 64 * 2**20
+# Positions of the words phrases ask for (int64 keys, document << 32 | position):
+# a common word's are megabytes, read and decoded once per worker, not per phrase.
+POSITION_CACHE_BYTES = 128 * 2**20
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 Scored = tuple[np.ndarray, np.ndarray]  # (bool mask, float32 scores), both of index size
@@ -47,16 +51,16 @@ class _Postings(OrderedDict):
                 self.move_to_end(key)
             return value
 
-    def put(self, key: tuple[str, str], value: tuple[np.ndarray, np.ndarray]) -> None:
-        size = value[0].nbytes + value[1].nbytes
+    def put(self, key: tuple[str, str], value: tuple[np.ndarray, ...]) -> None:
+        size = sum(array.nbytes for array in value)
         with self.lock:
             if key in self or size > self.limit:
                 return
             self[key] = value
             self.bytes += size
             while self.bytes > self.limit:
-                _, (ids, weights) = self.popitem(last=False)
-                self.bytes -= ids.nbytes + weights.nbytes
+                _, dropped = self.popitem(last=False)
+                self.bytes -= sum(array.nbytes for array in dropped)
 
 
 class FastScorer:
@@ -70,6 +74,7 @@ class FastScorer:
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._postings = _Postings(CACHE_BYTES)
+        self._positions = _Postings(POSITION_CACHE_BYTES)
         self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------------------
@@ -173,8 +178,11 @@ class FastScorer:
         for mask, _ in parts[1:]:
             candidates &= mask
         found = np.zeros(self.size, dtype=bool)
-        docs = np.flatnonzero(candidates)
-        if len(docs):
+        if isinstance(schema[field].format, PackedPositions):
+            if candidates.any():
+                found[self._packed_phrase_hits(field, words, candidates, q.slop)] = True
+        else:
+            docs = np.flatnonzero(candidates)
             for sub, offset in self._leaves:
                 local = docs[(docs >= offset) & (docs < offset + sub.doc_count_all())] - offset
                 if len(local):
@@ -184,6 +192,44 @@ class FastScorer:
         for _, term_scores in parts:
             scores += np.where(found, term_scores, 0)
         return found, scores * q.boost
+
+    def position_keys(self, field: str, word: str) -> np.ndarray:
+        """Every position of a word in a field over all segments, sorted, as int64 keys:
+        document << 32 | position (PackedPositions fields only)."""
+        key = (field, word)
+        cached = self._positions.get_arrays(key)
+        if cached is not None:
+            return cached[0]
+        parts = [
+            _position_keys(sub.postings(field, word), offset)
+            for sub, offset in self._leaves
+            if (field, word) in sub
+        ]
+        keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        self._positions.put(key, (keys,))
+        return keys
+
+    def _packed_phrase_hits(
+        self, field: str, words: list[str], candidates: np.ndarray, slop: int
+    ) -> np.ndarray:
+        """The candidates holding the words in order, each 1..slop after the one before.
+
+        A word continues the phrase where its key minus 1..slop is a key still reached;
+        keys stay sorted throughout, so membership is a binary search.
+        """
+        reach: np.ndarray | None = None
+        for word in words:
+            keys = self.position_keys(field, word)
+            keys = keys[candidates[keys >> 32]]
+            if reach is None:
+                reach = keys
+            else:
+                steps = [keys[_members(keys - step, reach)] for step in range(1, max(slop, 1) + 1)]
+                reach = steps[0] if len(steps) == 1 else np.unique(np.concatenate(steps))
+            if not len(reach):
+                return np.zeros(0, dtype=np.int64)
+        assert reach is not None
+        return np.unique(reach >> 32)
 
     def _by_whoosh(self, q: query.Query) -> Scored:
         """A leaf we do not model (phrase, wildcard…): Whoosh matches and scores it."""
@@ -200,6 +246,38 @@ class FastScorer:
             mask[ids] = True
             scores[ids] = values
         return mask, scores
+
+
+def _position_keys(matcher: Any, offset: int) -> np.ndarray:
+    """(offset + document) << 32 | position, for every posting of one segment's term."""
+    doc_parts: list[Any] = []
+    values: list[bytes] = []
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_read_values"):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_values()
+            doc_parts.append(matcher._ids)
+            values.extend(matcher._values)
+            matcher._next_block()
+    else:  # pragma: no cover - other codecs
+        while matcher.is_active():
+            doc_parts.append((matcher.id(),))
+            values.append(matcher.value())
+            matcher.next()
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    docs = np.fromiter((d for part in doc_parts for d in part), dtype=np.int64, count=len(values))
+    counts = np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
+    positions = np.frombuffer(b"".join(values), dtype=POSITION_DTYPE).astype(np.int64)
+    return (np.repeat(docs + offset, counts) << 32) | positions
+
+
+def _members(keys: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
+    """Which of `keys` are in `sorted_reference` (a binary search each, in C)."""
+    if not len(sorted_reference):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_reference, keys), len(sorted_reference) - 1)
+    return sorted_reference[at] == keys
 
 
 def _phrase_hits(sub: Any, field: str, words: list[str], docs: list[int], slop: int) -> list[int]:

@@ -27,7 +27,7 @@ def _spans(text: str, terms: set[str], analyzer: analysis.Analyzer) -> list[tupl
     spans = []
     for match in _WORD.finditer(text):
         word = match.group(0).lower()
-        if word[:2] not in heads and not any(ch.isdigit() for ch in word):
+        if word[:2] not in heads and word.isalpha():  # digits split into terms of their own
             continue
         found = cache.get(word)
         if found is None:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from whoosh.analysis import STOP_WORDS, Filter, RegexTokenizer, Token, Tokenizer
-from whoosh.analysis.tokenizers import default_pattern as _TOKENS
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map as _ACCENTS
 
@@ -147,6 +146,8 @@ class SectionGaps(Filter):
 
 
 _PARTS = re.compile(r"[^\W\d_]+|\d+")
+# Whoosh's RegexTokenizer default pattern, its group made non-capturing for findall
+_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 
 
 @lru_cache(maxsize=524_288)
@@ -209,19 +210,20 @@ def index_terms(
         ]
     gap = 0 if weights is None else SectionGaps.GAP
     pos = -1  # as WordForms: counting starts at the tokenizer's place of the first word kept
-    raw = -1
+    raw = 0
     offset = 0
     last = -1
+    forms_of = word_forms
     for section, (boost, text) in enumerate(sections):
-        for match in _TOKENS.finditer(text):
-            raw += 1
-            forms = word_forms(match.group(0))
+        words = _WORDS.findall(text)
+        for index, word in enumerate(words, raw):
+            forms = forms_of(word)
             if not forms:
                 continue
-            if pos < 0:
-                pos = raw
             if last != section:
-                if last >= 0:
+                if pos < 0:
+                    pos = index
+                elif last >= 0:
                     offset += gap
                 last = section
             for form in forms:
@@ -233,6 +235,7 @@ def index_terms(
                     found.append(pos + offset)
                     totals[form] += boost
                 pos += 1
+        raw += len(words)
     return positions, totals
 
 
@@ -248,8 +251,8 @@ def spelling_counts(value: str) -> dict[str, int]:
     """Words as `spell_analyzer` keeps them (unstemmed, lowercased, no stop words,
     three letters or more, accents folded), counted: the same words, made faster."""
     counts: dict[str, int] = {}
-    for match in _TOKENS.finditer(value):
-        word = _spelling_form(match.group(0))
+    for raw in _WORDS.findall(value):
+        word = _spelling_form(raw)
         if word is not None:
             counts[word] = counts.get(word, 0) + 1
     return counts

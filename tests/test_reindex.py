@@ -252,6 +252,41 @@ def test_sigkill_at_any_point_leaves_the_service_answering(tmp_path, point, full
         server.stop()
 
 
+def test_a_killed_parallel_build_takes_its_writer_processes_and_lock_with_it(tmp_path):
+    """Writer processes share the reindex lock; SIGKILL of the reindex must free it."""
+    pages = write_pages(tmp_path / "pages", pages_for(400))
+    marker = tmp_path / "reached"
+    env = dict(
+        os.environ, TRIALSEARCH_FAILPOINT="full_writing", TRIALSEARCH_FAILPOINT_FILE=str(marker)
+    )
+    cmd = [
+        CLI,
+        "reindex",
+        "--full",
+        "--procs",
+        "2",
+        "--pages",
+        str(pages),
+        "--index",
+        str(tmp_path / "ix"),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_file(marker)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    deadline = time.monotonic() + 10
+    while True:  # the writers die with their parent; until then the lock is theirs
+        try:
+            report = reindex(pages, tmp_path / "ix", procs=2)
+            break
+        except ReindexLocked:
+            assert time.monotonic() < deadline, "writer processes outlived the killed reindex"
+            time.sleep(0.2)
+    assert report.documents == 400
+    assert not list((tmp_path / "ix").glob("*.building"))
+
+
 @pytest.mark.server
 def test_zero_failed_requests_while_reindexing(tmp_path, sample_pages):
     """Concurrent clients hammer gunicorn while a full rebuild and incremental runs swap."""
