@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
 
 from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 
@@ -200,33 +202,76 @@ def _all_ids(reader, field: str, text: str) -> np.ndarray:
     parts = []
     for sub, offset in reader.leaf_readers():
         if (field, text) in sub:
-            parts.append(read_postings(sub.postings(field, text))[0] + offset)
+            parts.append(read_postings(*raw_postings(sub, field, text))[0] + offset)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def read_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+def raw_postings(sub: Any, field: str, text: str) -> tuple[Any, np.ndarray | None]:
+    """A segment's posting matcher without Whoosh's deleted-document filter, and the
+    segment's deleted documents as a boolean mask (None when it has none).
+
+    After an incremental reindex every old segment has deletions, and Whoosh then
+    wraps each matcher in a filter that steps one posting per Python call; the
+    mask drops the deleted documents from whole blocks at once.
+    """
+    matcher = sub.postings(field, text)
+    if isinstance(matcher, FilterMatcher) and matcher._exclude:
+        deleted = sub.__dict__.get("_trialsearch_deleted")
+        if deleted is None:
+            deleted = np.zeros(sub.doc_count_all(), dtype=bool)
+            deleted[np.fromiter(sub.deleted_docs_set, dtype=np.int64)] = True
+            sub.__dict__["_trialsearch_deleted"] = deleted
+        return matcher.child, deleted
+    return matcher, None
+
+
+def read_postings(matcher: Any, deleted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights of a posting list, a block at a time.
 
     Whoosh's matchers hand out one posting per Python call; its on-disk blocks hold
-    a hundred or more, so reading blocks whole is many times faster.
+    up to 128, so reading blocks whole is many times faster.
     """
-    ids: list[Any] = []
-    weights: list[Any] = []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int64))
-            weights.append(np.asarray(matcher._weights, dtype=np.float32))
-            matcher._next_block()
-        if ids:
-            return np.concatenate(ids), np.concatenate(weights)
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        for block_ids, block_weights, _ in posting_blocks(matcher):
+            ids.append(block_ids)
+            weights.append(block_weights)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        all_ids, all_weights = np.concatenate(ids), np.concatenate(weights)
+        if deleted is not None:
+            keep = ~deleted[all_ids]
+            return all_ids[keep], all_weights[keep]
+        return all_ids, all_weights
     while matcher.is_active():  # pragma: no cover - other codecs
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+
+
+def posting_blocks(matcher: Any) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
+    """Each block of a Whoosh 3 posting list: ids, weights and its values as stored.
+
+    Decoded here rather than by the matcher, which rebuilds the ids from their
+    deltas one Python step at a time: a cold common word at 560,000 studies is
+    thousands of blocks.
+    """
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        deltas, weights, values = matcher._data
+        count = matcher._blocklength
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+        if weights is None:
+            block_weights = np.ones(count, dtype=np.float32)
+        elif isinstance(weights, float):
+            block_weights = np.full(count, weights, dtype=np.float32)
+        else:
+            block_weights = np.asarray(weights, dtype=np.float32)
+        yield ids, block_weights, values
+        matcher._next_block()
 
 
 def column_array(column: Any, count: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from .columns import column_array, read_postings
+from .columns import column_array, posting_blocks, raw_postings, read_postings
 from .schema import POSITION_DTYPE, PackedPositions
 
 B = 0.75
@@ -101,7 +101,7 @@ class FastScorer:
         for sub, offset in self._leaves:
             if (field, text) not in sub:
                 continue
-            ids, weights = read_postings(sub.postings(field, text))
+            ids, weights = read_postings(*raw_postings(sub, field, text))
             ids_parts.append(ids + offset)
             weight_parts.append(weights)
         if ids_parts:
@@ -156,7 +156,8 @@ class FastScorer:
         if len(ids) == 0:
             return mask, scores
         lengths = self.lengths(field)[ids]
-        idf = log(self.size / (len(ids) + 1)) + 1
+        # Whoosh's idf counts postings of deleted documents too (until a merge drops them)
+        idf = log(self.size / (self.reader.doc_frequency(field, text) + 1)) + 1
         norm = K1 * ((1 - B) + B * lengths / self._avg[field])
         mask[ids] = True
         scores[ids] = idf * (weights * (K1 + 1)) / (weights + norm) * q.boost
@@ -201,7 +202,7 @@ class FastScorer:
         if cached is not None:
             return cached[0]
         parts = [
-            _position_keys(sub.postings(field, word), offset)
+            _position_keys(*raw_postings(sub, field, word), offset)
             for sub, offset in self._leaves
             if (field, word) in sub
         ]
@@ -248,28 +249,27 @@ class FastScorer:
         return mask, scores
 
 
-def _position_keys(matcher: Any, offset: int) -> np.ndarray:
+def _position_keys(matcher: Any, deleted: np.ndarray | None, offset: int) -> np.ndarray:
     """(offset + document) << 32 | position, for every posting of one segment's term."""
-    doc_parts: list[Any] = []
+    doc_parts: list[np.ndarray] = []
     values: list[bytes] = []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_read_values"):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_values()
-            doc_parts.append(matcher._ids)
-            values.extend(matcher._values)
-            matcher._next_block()
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        for ids, _, block_values in posting_blocks(matcher):
+            doc_parts.append(ids)
+            values.extend(block_values)
     else:  # pragma: no cover - other codecs
         while matcher.is_active():
-            doc_parts.append((matcher.id(),))
+            doc_parts.append(np.array([matcher.id()], dtype=np.int64))
             values.append(matcher.value())
             matcher.next()
     if not values:
         return np.zeros(0, dtype=np.int64)
-    docs = np.fromiter((d for part in doc_parts for d in part), dtype=np.int64, count=len(values))
+    docs = np.concatenate(doc_parts)
     counts = np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
     positions = np.frombuffer(b"".join(values), dtype=POSITION_DTYPE).astype(np.int64)
-    return (np.repeat(docs + offset, counts) << 32) | positions
+    docs = np.repeat(docs, counts)
+    keys = ((docs + offset) << 32) | positions
+    return keys[~deleted[docs]] if deleted is not None else keys
 
 
 def _members(keys: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
