@@ -142,6 +142,8 @@ def run(
     result: dict[str, Any] = {"benchmark": "run", "pages": n_pages, "machine": machine()}
     index = work / "index"
 
+    if "build" not in args.steps:
+        return _later_steps(pages, work, args, save, result)
     print(f"[1/5] full build of {n_pages:,} pages", file=sys.stderr)
     build = measured(reindex_cmd(pages, index, full=True))
     report = json.loads(build["out"])
@@ -167,6 +169,18 @@ def run(
             "seconds": round(inc["seconds"], 1),
         }
 
+    return _later_steps(pages, work, args, save, result)
+
+
+def _later_steps(
+    pages: Path,
+    work: Path,
+    args: argparse.Namespace,
+    save: Callable[[dict[str, Any]], None],
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """Steps 3-5, also runnable alone over the index a previous run left in --work."""
+    index = work / "index"
     save(result)
     print("[3/5] the mix through the query API", file=sys.stderr)
     ours = SearchIndex(index)
@@ -181,6 +195,8 @@ def run(
     ours.close()
 
     save(result)
+    if "http" not in args.steps:
+        return _peers(pages, work, args, save, result, entries, peer_entries)
     print("[4/5] over HTTP: cold start, concurrency 1 and 4, worker memory", file=sys.stderr)
     server = Gunicorn(index)
     try:
@@ -198,7 +214,22 @@ def run(
     finally:
         server.stop()
 
+    return _peers(pages, work, args, save, result, entries, peer_entries)
+
+
+def _peers(
+    pages: Path,
+    work: Path,
+    args: argparse.Namespace,
+    save: Callable[[dict[str, Any]], None],
+    result: dict[str, Any],
+    entries: list[dict[str, Any]],
+    peer_entries: list[dict[str, Any]],
+) -> dict[str, Any]:
     save(result)
+    result["peers"] = {}
+    if not args.peers:
+        return result
     print("[5/5] peers on the same studies and mix", file=sys.stderr)
     started = time.perf_counter()
     from peers import Fts5, NaiveWhoosh, Tantivy, timed_build
@@ -208,7 +239,7 @@ def run(
         parsed = pool.map(_peer_study, find_pages(pages)[0], chunksize=500)
         studies = [study for study in parsed if study is not None]
     parse_seconds = time.perf_counter() - started
-    result["peers"] = {"parse_seconds": round(parse_seconds, 1)}
+    result["peers"]["parse_seconds"] = round(parse_seconds, 1)
     makers = {
         "whoosh": lambda: NaiveWhoosh(work / "naive-whoosh"),
         "fts5": lambda: Fts5(work / "fts5.sqlite"),
@@ -301,8 +332,17 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="one pass, for a quick check")
     parser.add_argument("--work", type=Path, help="work folder to keep (default: a temp one)")
     parser.add_argument("--name", help="results file name (default run-<pages>)")
+    parser.add_argument(
+        "--steps",
+        default="build,http",
+        help="build (steps 1-2: full build, incremental) and/or http (step 4); the mix (3) and "
+        "the peers (5) always run. Without build, the index left in --work is measured",
+    )
     args = parser.parse_args()
     args.peers = [p for p in args.peers.split(",") if p]
+    args.steps = {step for step in args.steps.split(",") if step}
+    if "build" not in args.steps and not (args.work and (args.work / "index").is_dir()):
+        parser.error("--steps without build needs --work holding a previous run's index")
     if args.smoke:
         args.repeat = 1
     with tempfile.TemporaryDirectory(prefix="trialsearch-bench-") as tmp:
@@ -316,13 +356,18 @@ def main() -> int:
         else:
             shutil.rmtree(pages, ignore_errors=True)
             shutil.copytree(args.pages, pages)
-        shutil.rmtree(work / "index", ignore_errors=True)
+        if "build" in args.steps:
+            shutil.rmtree(work / "index", ignore_errors=True)
         name = args.name or f"run-{args.n or len(list(pages.glob('*.md')))}"
         result = run(
             pages, work, args, lambda part: write_result(name, {**part, "complete": False})
         )
     result["complete"] = True
-    result["table"] = table(result)
+    if {"build", "http"} <= args.steps:
+        result["table"] = table(result)
+    else:  # a partial run: its figures as they are
+        figures = {k: v for k, v in result.items() if k in ("layer", "http", "peers")}
+        result["table"] = json.dumps(figures, indent=1)
     path = write_result(name, result)
     print(result["table"])
     print(f"\nwritten to {path}")
