@@ -571,15 +571,29 @@ def _facet_lists(
     return out
 
 
-def _sorted_docs(cols: Columns, docs: np.ndarray, sort: str, desc: bool) -> np.ndarray:
-    """Order documents by a column; missing values last either way; ties by NCT ID."""
+def _sorted_docs(
+    cols: Columns, docs: np.ndarray, sort: str, desc: bool, limit: int | None = None
+) -> np.ndarray:
+    """Order documents by a column; missing values last either way; ties by NCT ID.
+
+    With `limit`, only the first `limit` are returned, found by partition: a page
+    needs twenty documents, and sorting all 560,000 was most of a browse request.
+    """
+    rank = np.minimum(cols.nct_rank[docs], 2**27 - 1)  # NCT + 8 digits: below 2**27
     if sort == "nct_id":
-        key = cols.nct_rank[docs]
-        return docs[np.argsort(-key if desc else key, kind="stable")]
-    values = cols.numbers[sort][docs]
-    missing = values == MISSING
-    key = np.where(missing, 0, -values if desc else values)
-    return docs[np.lexsort((cols.nct_rank[docs], key, missing))]
+        composite = -rank if desc else rank
+    else:
+        values = cols.numbers[sort][docs]
+        missing = values == MISSING
+        key = np.where(missing, 0, -values if desc else values)
+        # one int64 ordering as (missing, key, NCT rank): 1 + 32 + 27 bits
+        composite = (missing.astype(np.int64) << 60) | ((key + 2**31) << 27) | rank
+    if limit is not None and limit < len(docs):
+        if limit <= 0:
+            return docs[:0]
+        kth = np.partition(composite, limit - 1)[limit - 1]
+        docs, composite = docs[composite <= kth], composite[composite <= kth]
+    return docs[np.argsort(composite, kind="stable")][:limit]
 
 
 def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
@@ -630,8 +644,9 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
             sort, desc = "last_update", True
         others = final.copy()
         others[pinned_here] = False
-        ordered = _sorted_docs(cols, np.flatnonzero(others), sort, desc)
-        page_docs = (pinned_here + ordered[: max(0, stop - len(pinned_here))].tolist())[start:stop]
+        need = max(0, stop - len(pinned_here))
+        ordered = _sorted_docs(cols, np.flatnonzero(others), sort, desc, limit=need)
+        page_docs = (pinned_here + ordered.tolist())[start:stop]
 
     analyzer = _SNIPPET_ANALYZER
     results = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from indexer.build import full_build
@@ -335,3 +336,33 @@ def test_bad_parameters_are_refused_with_a_code_and_the_parameter(params, code):
     with pytest.raises(ParamError) as info:
         parse_params(params)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("sort", ["enrollment", "start_date", "nct_id"])
+@pytest.mark.parametrize("desc", [False, True])
+def test_a_page_of_a_sort_is_the_same_as_sorting_everything(sort, desc):
+    """The partitioned top of a sort equals the head of the full (missing-last) order."""
+    from types import SimpleNamespace
+
+    from indexer.columns import MISSING
+    from indexer.query import _sorted_docs
+
+    rng = np.random.default_rng(7)
+    size = 5_000
+    numbers = {
+        name: np.where(rng.random(size) < 0.2, MISSING, rng.integers(0, 50, size))
+        for name in ("enrollment", "start_date")
+    }
+    cols = SimpleNamespace(numbers=numbers, nct_rank=rng.permutation(size) + 1_000_000)
+    docs = np.flatnonzero(rng.random(size) < 0.7)
+    if sort == "nct_id":
+        key = cols.nct_rank[docs]
+        expected = docs[np.argsort(-key if desc else key, kind="stable")]
+    else:
+        values = numbers[sort][docs]
+        missing = values == MISSING
+        key = np.where(missing, 0, -values if desc else values)
+        expected = docs[np.lexsort((cols.nct_rank[docs], key, missing))]
+    assert np.array_equal(_sorted_docs(cols, docs, sort, desc), expected)
+    for limit in (0, 1, 20, 2_200, len(docs) + 5):
+        assert np.array_equal(_sorted_docs(cols, docs, sort, desc, limit), expected[:limit])
