@@ -136,14 +136,30 @@ def top_values(index: SearchIndex) -> dict[str, list[str]]:
 def run(
     pages: Path, work: Path, args: argparse.Namespace, save: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
-    """Every step; `save` is given the figures so far after each (a long run that is
-    stopped keeps what it measured)."""
+    """Every step asked for; `save` is given the figures so far after each (a long run
+    that is stopped keeps what it measured)."""
     n_pages = len(list(pages.glob("*.md")))
     result: dict[str, Any] = {"benchmark": "run", "pages": n_pages, "machine": machine()}
     index = work / "index"
+    if "build" in args.steps:
+        build_steps(pages, index, result, save)
+        save(result)
+    entries = mix_step(index, args, result)
+    save(result)
+    if "http" in args.steps:
+        http_step(index, entries, args, result)
+        save(result)
+    result["peers"] = {}
+    if args.peers:
+        peers_step(pages, work, [e for e in entries if e["peer"]], args, result, save)
+    return result
 
-    if "build" not in args.steps:
-        return _later_steps(pages, work, args, save, result)
+
+def build_steps(
+    pages: Path, index: Path, result: dict[str, Any], save: Callable[[dict[str, Any]], None]
+) -> None:
+    """1: full build; 2: incremental reindex after 1% and 0.1% of the pages changed."""
+    n_pages = result["pages"]
     print(f"[1/5] full build of {n_pages:,} pages", file=sys.stderr)
     build = measured(reindex_cmd(pages, index, full=True))
     report = json.loads(build["out"])
@@ -169,19 +185,9 @@ def run(
             "seconds": round(inc["seconds"], 1),
         }
 
-    return _later_steps(pages, work, args, save, result)
 
-
-def _later_steps(
-    pages: Path,
-    work: Path,
-    args: argparse.Namespace,
-    save: Callable[[dict[str, Any]], None],
-    result: dict[str, Any],
-) -> dict[str, Any]:
-    """Steps 3-5, also runnable alone over the index a previous run left in --work."""
-    index = work / "index"
-    save(result)
+def mix_step(index: Path, args: argparse.Namespace, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """3: the mix through the query API, whole and on the peers' subset."""
     print("[3/5] the mix through the query API", file=sys.stderr)
     ours = SearchIndex(index)
     entries = build_mix(top_values(ours))
@@ -193,10 +199,13 @@ def _later_steps(
     common_ms = latencies(lambda e: ours.search(reqs[id(e)]), peer_entries, args.repeat)
     result["layer_peer_subset"] = summary(common_ms)
     ours.close()
+    return entries
 
-    save(result)
-    if "http" not in args.steps:
-        return _peers(pages, work, args, save, result, entries, peer_entries)
+
+def http_step(
+    index: Path, entries: list[dict[str, Any]], args: argparse.Namespace, result: dict[str, Any]
+) -> None:
+    """4: over HTTP against gunicorn: cold start, concurrency 1 and 4, worker memory."""
     print("[4/5] over HTTP: cold start, concurrency 1 and 4, worker memory", file=sys.stderr)
     server = Gunicorn(index)
     try:
@@ -214,22 +223,16 @@ def _later_steps(
     finally:
         server.stop()
 
-    return _peers(pages, work, args, save, result, entries, peer_entries)
 
-
-def _peers(
+def peers_step(
     pages: Path,
     work: Path,
-    args: argparse.Namespace,
-    save: Callable[[dict[str, Any]], None],
-    result: dict[str, Any],
-    entries: list[dict[str, Any]],
     peer_entries: list[dict[str, Any]],
-) -> dict[str, Any]:
-    save(result)
-    result["peers"] = {}
-    if not args.peers:
-        return result
+    args: argparse.Namespace,
+    result: dict[str, Any],
+    save: Callable[[dict[str, Any]], None],
+) -> None:
+    """5: the peers on the same studies and the requests of the mix they can answer."""
     print("[5/5] peers on the same studies and mix", file=sys.stderr)
     started = time.perf_counter()
     from peers import Fts5, NaiveWhoosh, Tantivy, timed_build
@@ -259,7 +262,6 @@ def _peers(
         }
         peer.close()
         save(result)
-    return result
 
 
 def _peer_study(path: Path) -> dict[str, Any] | None:

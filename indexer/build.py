@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,15 @@ def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
 
 def read_one(path: Path, rel: str, max_bytes: int, report: ReindexReport) -> ParsedPage | None:
     """Parse one page; a bad one goes into the report and gives None."""
+    page = read_page(path, rel, max_bytes)
+    if isinstance(page, str):
+        report.skipped.append({"file": rel, "reason": page})
+        return None
+    return page
+
+
+def read_page(path: Path, rel: str, max_bytes: int) -> ParsedPage | str:
+    """Parse one page, or say why it cannot be indexed (the writer processes' reader)."""
     try:
         st = path.stat()
         if st.st_size > max_bytes:
@@ -146,15 +156,12 @@ def read_one(path: Path, rel: str, max_bytes: int, report: ReindexReport) -> Par
         data = path.read_bytes()
         record = parse_page(decode_page(data), expected_id=path.stem)
     except PageError as exc:
-        report.skipped.append({"file": rel, "reason": str(exc)})
-        return None
+        return str(exc)
     except OSError as exc:
-        report.skipped.append({"file": rel, "reason": f"cannot read file: {exc.strerror}"})
-        return None
+        return f"cannot read file: {exc.strerror}"
     except Exception as exc:  # a parser bug must not stop the run; report it instead
         log.exception("unexpected error parsing %s", rel)
-        report.skipped.append({"file": rel, "reason": f"unexpected error: {exc!r}"})
-        return None
+        return f"unexpected error: {exc!r}"
     entry = {
         "nct_id": record.nct_id,
         "size": st.st_size,
@@ -264,7 +271,12 @@ def _full(
         _guard(len(old_ids - kept), len(old_ids), opts)
 
     result = build_segments(
-        building, named, _page_reader(opts.max_page_bytes), procs, tick, before_commit=check
+        building,
+        named,
+        partial(read_page, max_bytes=opts.max_page_bytes),
+        procs,
+        tick,
+        before_commit=check,
     )
     manifest = {named[page][1]: {**entry, "generation": number} for page, entry in result.documents}
     report.skipped = [{"file": named[page][1], "reason": reason} for page, reason in result.skipped]
@@ -277,17 +289,6 @@ def _full(
     report.removed = len({e["nct_id"] for e in old_manifest.values()} - owner)
     _publish(store, number, building, manifest, report, expect=owner)
     return report
-
-
-def _page_reader(max_bytes: int) -> Callable[[Path, str], Any]:
-    """read_one for the writer processes: (record, manifest entry), or why it was skipped."""
-
-    def read(path: Path, rel: str) -> tuple[StudyRecord, dict[str, Any]] | str:
-        report = ReindexReport()
-        page = read_one(path, rel, max_bytes, report)
-        return report.skipped[0]["reason"] if page is None else (page.record, page.entry)
-
-    return read
 
 
 def _incremental(

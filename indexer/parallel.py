@@ -33,9 +33,20 @@ from .segment_writer import DEFAULT_POOL_ITEMS, FastSegmentWriter
 
 log = logging.getLogger(__name__)
 
-# read_page(path, rel) -> (record, manifest entry) or a skip reason
-ReadPage = Callable[[Path, str], "tuple[Any, dict[str, Any]] | str"]
+# read_page(path, rel) -> a parsed page (.record, .entry) or why it was skipped
+ReadPage = Callable[[Path, str], Any]
 _TICK = 50  # pages between progress reports
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """What every writer process shares: where, which pages, and how to read one."""
+
+    folder: Path
+    pages: list[tuple[Path, str]]
+    read_page: ReadPage
+    parts: int
+    pool_items: int = DEFAULT_POOL_ITEMS
 
 
 @dataclass
@@ -69,41 +80,31 @@ def build_segments(
     `tick(n)` is called in this process as pages are done; `before_commit` may raise
     to abandon the build (the caller removes the folder).
     """
-    parts = max(1, min(procs, len(pages)))
-    if parts == 1:
-        results = [_write_part(folder, pages, 0, 1, read_page, tick, pool_items)]
+    job = BuildJob(folder, pages, read_page, max(1, min(procs, len(pages))), pool_items)
+    if job.parts == 1:
+        results = [_write_part(job, 0, tick)]
     else:
-        results = _in_children(folder, pages, parts, read_page, tick, pool_items)
+        results = _in_children(job, tick)
     result = _combine(results)
     before_commit(result)
     _commit(folder, results)
     return result
 
 
-def _write_part(
-    folder: Path,
-    pages: list[tuple[Path, str]],
-    part: int,
-    parts: int,
-    read_page: ReadPage,
-    tick: Callable[[int], None],
-    pool_items: int,
-) -> PartResult:
-    ix = whoosh_index.open_dir(str(folder))
-    writer = FastSegmentWriter(ix, _lk=False, compound=False, pool_items=pool_items)
+def _write_part(job: BuildJob, part: int, tick: Callable[[int], None]) -> PartResult:
+    ix = whoosh_index.open_dir(str(job.folder))
+    writer = FastSegmentWriter(ix, _lk=False, compound=False, pool_items=job.pool_items)
     result = PartResult()
     done = 0
     try:
-        for index in range(part, len(pages), parts):
-            path, rel = pages[index]
-            got = read_page(path, rel)
+        for index in range(part, len(job.pages), job.parts):
+            got = job.read_page(*job.pages[index])
             if isinstance(got, str):
                 result.skipped.append((index, got))
             else:
-                record, entry = got
-                writer.add_document(**record_to_document(record))
+                writer.add_document(**record_to_document(got.record))
                 result.pages.append(index)
-                result.entries.append(entry)
+                result.entries.append(got.entry)
             done += 1
             if done == _TICK:
                 tick(done)
@@ -121,22 +122,15 @@ def _write_part(
     return result
 
 
-def _in_children(
-    folder: Path,
-    pages: list[tuple[Path, str]],
-    parts: int,
-    read_page: ReadPage,
-    tick: Callable[[int], None],
-    pool_items: int,
-) -> list[PartResult]:
+def _in_children(job: BuildJob, tick: Callable[[int], None]) -> list[PartResult]:
     ctx = get_context("fork")  # children share the page list and reader without pickling
     counter = ctx.Value("q", 0)
     children = []
-    for part in range(parts):
+    for part in range(job.parts):
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(
             target=_child,
-            args=(send, folder, pages, part, parts, read_page, counter, pool_items, os.getpid()),
+            args=(send, job, part, counter, os.getpid()),
             name=f"trialsearch-writer-{part}",
             daemon=True,
         )
@@ -173,10 +167,10 @@ def _in_children(
                 child.kill()
                 child.join()
             receive.close()
-    return [results[part] for part in range(parts)]
+    return [results[part] for part in range(job.parts)]
 
 
-def _child(send, folder, pages, part, parts, read_page, counter, pool_items, parent) -> None:
+def _child(send: Any, job: BuildJob, part: int, counter: Any, parent: int) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
@@ -185,7 +179,7 @@ def _child(send, folder, pages, part, parts, read_page, counter, pool_items, par
             counter.value += n
 
     try:
-        outcome: Any = _write_part(folder, pages, part, parts, read_page, tick, pool_items)
+        outcome: Any = _write_part(job, part, tick)
     except BaseException as exc:  # handed to the parent, which raises it
         log.debug("writer process %s failed:\n%s", part, traceback.format_exc())
         outcome = exc

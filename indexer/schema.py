@@ -222,6 +222,7 @@ def build_schema() -> fields.Schema:
     # a query word that analyses to several tokens (T-cell, covid19) is a phrase
     text: dict[str, fields.FieldType] = {name: NormalisedText() for name in PART_FIELDS}
     text["acronym"] = fields.TEXT(analyzer=exact_analyzer(), stored=False, phrase=True)
+    text["acronym"].format = PackedPositions()
     text[BODY] = NormalisedText(_section_weights())
     facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
     # Columns only, not indexed terms: ranges and sorts are answered from numpy

@@ -167,28 +167,21 @@ class FastScorer:
         """Words in order, each 1..slop positions after the one before (as SpanNear2).
 
         The cached posting arrays narrow the candidates to documents holding every
-        word; positions are decoded only for those. The score is the words' summed.
+        word; each word's cached position keys are then followed over those only.
+        The score is the words' summed.
         """
         field = q.fieldname
         schema = self.searcher.schema
-        if field not in schema or not schema[field].format.supports("positions"):
-            return self._by_whoosh(q)
+        if field not in schema or not isinstance(schema[field].format, PackedPositions):
+            return self._by_whoosh(q)  # positions as Whoosh stores them: its own matcher
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in q.words]
         parts = [self._term(query.Term(field, w)) for w in words]
         candidates = parts[0][0].copy()
         for mask, _ in parts[1:]:
             candidates &= mask
         found = np.zeros(self.size, dtype=bool)
-        if isinstance(schema[field].format, PackedPositions):
-            if candidates.any():
-                found[self._packed_phrase_hits(field, words, candidates, q.slop)] = True
-        else:
-            docs = np.flatnonzero(candidates)
-            for sub, offset in self._leaves:
-                local = docs[(docs >= offset) & (docs < offset + sub.doc_count_all())] - offset
-                if len(local):
-                    hits = _phrase_hits(sub, field, words, local.tolist(), q.slop)
-                    found[np.asarray(hits, dtype=np.int64) + offset] = True
+        if candidates.any():
+            found[self._packed_phrase_hits(field, words, candidates, q.slop)] = True
         scores = np.zeros(self.size, dtype=np.float32)
         for _, term_scores in parts:
             scores += np.where(found, term_scores, 0)
@@ -278,26 +271,6 @@ def _members(keys: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_reference, keys), len(sorted_reference) - 1)
     return sorted_reference[at] == keys
-
-
-def _phrase_hits(sub: Any, field: str, words: list[str], docs: list[int], slop: int) -> list[int]:
-    """Which of `docs` (sorted, each holding every word) have the words as a phrase."""
-    matchers = [sub.postings(field, w) for w in words]
-    hits = []
-    for doc in docs:
-        reach: set[int] | None = None
-        for matcher in matchers:
-            matcher.skip_to(doc)
-            positions = matcher.value_as("positions")
-            if reach is None:
-                reach = set(positions)
-            else:
-                reach = {p for p in positions if any(1 <= p - r <= slop for r in reach)}
-            if not reach:
-                break
-        if reach:
-            hits.append(doc)
-    return hits
 
 
 def _leaf_lengths(sub: Any, field: str, count: int) -> np.ndarray:

@@ -175,18 +175,14 @@ class FieldLengths:
     def of(self, fieldname: str) -> list[int]:
         lengths = self._by_field.get(fieldname)
         if lengths is None:
-            lengths = self._by_field[fieldname] = self._decode(fieldname, 0)
+            column = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if column is None:  # not a scorable field: Whoosh records no lengths
+                lengths = [0] * self._count
+            else:
+                table = _LENGTH_OF_BYTE
+                lengths = [table[b] for b in column_array(column, self._count).tolist()]
+            self._by_field[fieldname] = lengths
         return lengths
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        return self.of(fieldname)[docnum]
-
-    def _decode(self, fieldname: str, default: int) -> list[int]:
-        column = self._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            return [default] * self._count
-        table = _LENGTH_OF_BYTE
-        return [table[b] for b in column_array(column, self._count).tolist()]
 
 
 class FastSegmentWriter(SegmentWriter):
