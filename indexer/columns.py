@@ -25,47 +25,77 @@ MISSING = np.int64(NUMBER_MISSING)
 
 @dataclass
 class FacetColumn:
-    """All (document, value) pairs of one facet; values sorted, codes index into them."""
+    """All (document, value) pairs of one facet, in document order.
+
+    `codes` index into the sorted `values`. The pairs are kept in document order
+    so that both ways of counting read memory front to back.
+    """
 
     values: list[str]
-    docs: np.ndarray  # int32 document numbers
-    codes: np.ndarray  # int32 value codes, parallel to docs
+    docs: np.ndarray  # document numbers, ascending
+    codes: np.ndarray  # value codes, parallel to docs
     index: dict[str, int]
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
-        """How many masked documents have each value.
+    def __post_init__(self) -> None:
+        if len(self.docs) > 1 and not bool(np.all(self.docs[1:] >= self.docs[:-1])):
+            order = np.argsort(self.docs, kind="stable")
+            self.docs, self.codes = self.docs[order], self.codes[order]
+        # and each value's documents together, for filters
+        by_value = np.argsort(self.codes, kind="stable")
+        self._value_docs = self.docs[by_value]
+        self._value_starts = np.searchsorted(self.codes[by_value], np.arange(len(self.values) + 1))
+        # twice the code, as a platform integer: `keys + mask` tags each pair with
+        # whether its document is matched, and one bincount counts both kinds
+        self._keys = self.codes.astype(np.intp) * 2
+        self._docs = self.docs.astype(np.intp)
+        self._offsets: np.ndarray | None = None
+        self._live: np.ndarray | None = None
 
-        Few documents: gather just their values (by document, from a CSR layout);
-        many: test every (document, value) pair against the mask. Same counts.
+    def prepare(self, live: np.ndarray) -> None:
+        """Per-generation helpers: where each document's pairs start, and the counts
+        over every live document (a match-all browse is then a lookup)."""
+        self._offsets = np.searchsorted(self.docs, np.arange(len(live) + 1))
+        self._live, self._live_count = live, int(np.count_nonzero(live))
+        self._totals = self._count_all(live)
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        """How many masked documents have each value (masks hold live documents only).
+
+        The cheapest of three exact ways: gather the values of few matched
+        documents; or, when nearly every live document matches, subtract the few
+        that do not from the live totals; or tag every pair and count in one pass.
         """
         selected = int(np.count_nonzero(mask))
         if selected * 8 < len(self.docs):
-            offsets, by_doc = self._by_doc(len(mask))
-            docs = np.flatnonzero(mask)
-            starts = offsets[docs]
-            lengths = offsets[docs + 1] - starts
-            total = int(lengths.sum())
-            if total == 0:
-                return np.zeros(len(self.values), dtype=np.int64)
-            ends = np.cumsum(lengths)
-            index = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-            return np.bincount(by_doc[index], minlength=len(self.values))
-        return np.bincount(self.codes[mask[self.docs]], minlength=len(self.values))
+            return self._count_few(mask)
+        if self._live is not None and (self._live_count - selected) * 8 < len(self.docs):
+            return self._totals - self._count_few(self._live & ~mask)
+        return self._count_all(mask)
 
-    def _by_doc(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        cached = self.__dict__.get("_csr")
-        if cached is None or len(cached[0]) != size + 1:
-            order = np.argsort(self.docs, kind="stable")
-            offsets = np.searchsorted(self.docs[order], np.arange(size + 1))
-            cached = self.__dict__["_csr"] = (offsets, self.codes[order])
-        return cached
+    def _count_all(self, mask: np.ndarray) -> np.ndarray:
+        tagged = self._keys + mask.view(np.uint8)[self._docs]
+        return np.bincount(tagged, minlength=2 * len(self.values))[1::2]
+
+    def _count_few(self, mask: np.ndarray) -> np.ndarray:
+        if self._offsets is None or len(self._offsets) != len(mask) + 1:
+            self._offsets = np.searchsorted(self.docs, np.arange(len(mask) + 1))
+        docs = np.flatnonzero(mask)
+        starts = self._offsets[docs]
+        lengths = self._offsets[docs + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(len(self.values), dtype=np.int64)
+        ends = np.cumsum(lengths)
+        pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+        return np.bincount(self.codes[pairs], minlength=len(self.values))
 
     def mask_for(self, selected: list[str], size: int) -> np.ndarray:
         """Documents having any of the selected values (OR within a facet)."""
         mask = np.zeros(size, dtype=bool)
-        codes = [self.index[v] for v in selected if v in self.index]
-        if codes:
-            mask[self.docs[np.isin(self.codes, codes)]] = True
+        for value in selected:
+            code = self.index.get(value)
+            if code is not None:
+                mask[self._value_docs[self._value_starts[code] : self._value_starts[code + 1]]] = True
         return mask
 
 
@@ -86,15 +116,17 @@ class Columns:
         saved = _load(directory / COLUMNS_FILE, self.size) if directory is not None else None
         if saved is not None:
             self.__dict__.update(saved)
-            return
-        self.live = np.zeros(self.size, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        self.documents = int(self.live.sum())
-        self.facets = {spec.name: self._facet(reader, spec.field) for spec in FACETS}
-        self.numbers = {
-            name: self._numeric(reader, field) for name, (field, _) in NUMERIC_FIELDS.items()
-        }
-        self.nct_rank = self._nct_rank(reader)
+        else:
+            self.live = np.zeros(self.size, dtype=bool)
+            self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+            self.documents = int(self.live.sum())
+            self.facets = {spec.name: self._facet(reader, spec.field) for spec in FACETS}
+            self.numbers = {
+                name: self._numeric(reader, field) for name, (field, _) in NUMERIC_FIELDS.items()
+            }
+            self.nct_rank = self._nct_rank(reader)
+        for column in self.facets.values():
+            column.prepare(self.live)
 
     def save(self, directory: Path) -> None:
         """Write the arrays beside the generation they describe."""

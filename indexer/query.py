@@ -551,14 +551,13 @@ def _facet_lists(
         column = cols.facets[spec.name]
         counts = column.counts(mask)
         selected = req.filters.get(spec.name, [])
-        order = [i for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
         items = [
             {
                 "value": column.values[i],
                 "count": int(counts[i]),
                 "selected": column.values[i] in selected,
             }
-            for i in order[: req.facet_limit]
+            for i in _commonest(counts, req.facet_limit)
         ]
         shown = {item["value"] for item in items}
         for value in selected:
@@ -569,6 +568,19 @@ def _facet_lists(
         items.sort(key=lambda item: (-item["count"], item["value"]))
         out[spec.name] = items
     return out
+
+
+def _commonest(counts: np.ndarray, limit: int) -> list[int]:
+    """Codes of the `limit` largest non-zero counts, largest first, ties by value order.
+
+    A facet such as condition has tens of thousands of values: only the few that
+    can make the list are sorted.
+    """
+    codes = np.flatnonzero(counts)
+    if len(codes) > limit > 0:
+        kth = np.partition(counts[codes], len(codes) - limit)[len(codes) - limit]
+        codes = codes[counts[codes] >= kth]
+    return codes[np.argsort(-counts[codes], kind="stable")][:limit].tolist()
 
 
 def _sorted_docs(
@@ -616,7 +628,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
             if doc is not None:
                 pinned_docs.append(doc)
                 match[doc] = True
-    base = match & _range_masks(cols, req)
+    base = match & _range_masks(cols, req) & cols.live  # counts assume live documents
     facet_masks = {
         name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.build import reindex
-from indexer.columns import COLUMNS_FILE, Columns
+from indexer.columns import COLUMNS_FILE, Columns, FacetColumn
+from indexer.query import _commonest
 from indexer.store import IndexStore
 
 from pagemaker import make_page, pages_for, write_pages
@@ -59,3 +60,48 @@ def test_columns_of_another_size_are_ignored(tmp_path):
             _same(Columns(searcher, folder), Columns(searcher))
     finally:
         ix.close()
+
+
+def _naive_counts(docs, codes, values, mask):
+    counts = np.zeros(len(values), dtype=np.int64)
+    for doc, code in zip(docs.tolist(), codes.tolist()):
+        if mask[doc]:
+            counts[code] += 1
+    return counts
+
+
+def test_facet_counts_are_exact_whichever_way_they_are_counted():
+    """Few matches (gathered), nearly all (subtracted from the live totals) and the
+    rest (one tagged pass) must all equal counting pair by pair."""
+    rng = np.random.default_rng(7)
+    size, n_values = 3000, 40
+    docs = rng.integers(0, size, 5000).astype(np.int32)  # several values per document, some none
+    codes = rng.integers(0, n_values, 5000).astype(np.int32)
+    values = [f"v{i:02d}" for i in range(n_values)]
+    column = FacetColumn(values, docs, codes, {v: i for i, v in enumerate(values)})
+    assert np.all(np.diff(column.docs) >= 0)  # kept in document order
+    live = rng.random(size) < 0.9  # deleted documents never count
+    column.prepare(live)
+    for share in (0.0, 0.001, 0.05, 0.3, 0.5, 0.8, 0.97, 0.999, 1.0):
+        mask = live & (rng.random(size) < share)
+        assert np.array_equal(column.counts(mask), _naive_counts(docs, codes, values, mask)), share
+    assert np.array_equal(column.counts(live.copy()), _naive_counts(docs, codes, values, live))
+
+
+def test_the_commonest_values_are_listed_largest_first_ties_in_value_order():
+    counts = np.array([0, 5, 2, 5, 9, 0, 2, 1, 2])
+    naive = [i for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
+    for limit in range(1, 11):
+        assert _commonest(counts, limit) == naive[:limit]
+    assert _commonest(np.zeros(4, dtype=np.int64), 3) == []
+
+
+def test_a_filter_holds_the_documents_with_any_of_its_values():
+    docs = np.array([5, 1, 3, 1, 0, 5], dtype=np.int32)
+    codes = np.array([0, 1, 1, 2, 2, 2], dtype=np.int32)
+    values = ["a", "b", "c"]
+    column = FacetColumn(values, docs, codes, {v: i for i, v in enumerate(values)})
+    assert np.flatnonzero(column.mask_for(["a"], 7)).tolist() == [5]
+    assert np.flatnonzero(column.mask_for(["b", "a"], 7)).tolist() == [1, 3, 5]
+    assert np.flatnonzero(column.mask_for(["c", "unknown"], 7)).tolist() == [0, 1, 5]
+    assert not column.mask_for(["unknown"], 7).any()
