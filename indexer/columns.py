@@ -95,7 +95,8 @@ class FacetColumn:
         for value in selected:
             code = self.index.get(value)
             if code is not None:
-                mask[self._value_docs[self._value_starts[code] : self._value_starts[code + 1]]] = True
+                start, stop = self._value_starts[code], self._value_starts[code + 1]
+                mask[self._value_docs[start:stop]] = True
         return mask
 
 

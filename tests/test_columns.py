@@ -64,7 +64,7 @@ def test_columns_of_another_size_are_ignored(tmp_path):
 
 def _naive_counts(docs, codes, values, mask):
     counts = np.zeros(len(values), dtype=np.int64)
-    for doc, code in zip(docs.tolist(), codes.tolist()):
+    for doc, code in zip(docs.tolist(), codes.tolist(), strict=True):
         if mask[doc]:
             counts[code] += 1
     return counts
