@@ -32,7 +32,9 @@ CACHE_BYTES = 64 * 2**20
 POSITION_CACHE_BYTES = 128 * 2**20
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
-Scored = tuple[np.ndarray, np.ndarray]  # (bool mask, float32 scores), both of index size
+# (bool mask, float32 scores), both of index size, scores 0 outside the mask; every
+# evaluation returns arrays of its own, which the caller may change in place
+Scored = tuple[np.ndarray, np.ndarray]
 
 
 class _Postings(OrderedDict):
@@ -121,23 +123,28 @@ class FastScorer:
             mask, scores = self.evaluate(q.a)
             if q.b is not None:
                 excluded, _ = self.evaluate(q.b)
-                mask = mask & ~excluded
-            return mask, scores * q.boost
+                mask &= ~excluded
+                scores *= mask
+            return mask, _boosted(scores, q.boost)
         if isinstance(q, query.AndMaybe):
             mask, scores = self.evaluate(q.a)
-            extra_mask, extra = self.evaluate(q.b)
-            return mask, (scores + np.where(extra_mask, extra, 0)) * q.boost
+            _, extra = self.evaluate(q.b)
+            scores += extra
+            scores *= mask
+            return mask, _boosted(scores, q.boost)
         if type(q) in (query.And, query.Or) and q.subqueries:
-            parts = [self.evaluate(sub) for sub in q.subqueries]
-            mask = parts[0][0].copy()
-            scores = np.where(parts[0][0], parts[0][1], 0).astype(np.float32)
-            for sub_mask, sub_scores in parts[1:]:
-                if isinstance(q, query.And):
+            conjunction = isinstance(q, query.And)
+            mask, scores = self.evaluate(q.subqueries[0])
+            for sub in q.subqueries[1:]:
+                sub_mask, sub_scores = self.evaluate(sub)
+                if conjunction:
                     mask &= sub_mask
                 else:
                     mask |= sub_mask
-                scores += np.where(sub_mask, sub_scores, 0)
-            return mask, scores * q.boost
+                scores += sub_scores  # 0 outside each part's mask: a sum needs no where
+            if conjunction:
+                scores *= mask
+            return mask, _boosted(scores, q.boost)
         if isinstance(q, query.Phrase) and len(q.words) > 1:
             return self._phrase(q)
         if q is query.NullQuery or isinstance(q, query.NullQuery.__class__):
@@ -153,39 +160,51 @@ class FastScorer:
         mask = np.zeros(self.size, dtype=bool)
         scores = np.zeros(self.size, dtype=np.float32)
         ids, weights = self.postings(field, text)
-        if len(ids) == 0:
-            return mask, scores
+        if len(ids):
+            mask[ids] = True
+            scores[ids] = self._bm25(field, text, ids, weights) * q.boost
+        return mask, scores
+
+    def _bm25(self, field: str, text: str, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Whoosh's BM25F of one term in the given documents (its postings' weights)."""
         lengths = self.lengths(field)[ids]
         # Whoosh's idf counts postings of deleted documents too (until a merge drops them)
         idf = log(self.size / (self.reader.doc_frequency(field, text) + 1)) + 1
         norm = K1 * ((1 - B) + B * lengths / self._avg[field])
-        mask[ids] = True
-        scores[ids] = idf * (weights * (K1 + 1)) / (weights + norm) * q.boost
-        return mask, scores
+        return idf * (weights * (K1 + 1)) / (weights + norm)
 
     def _phrase(self, q: query.Phrase) -> Scored:
         """Words in order, each 1..slop positions after the one before (as SpanNear2).
 
-        The cached posting arrays narrow the candidates to documents holding every
-        word; each word's cached position keys are then followed over those only.
-        The score is the words' summed.
+        The documents holding every word come from the cached posting arrays (the
+        shortest list looked up in the others); each word's cached position keys
+        are then followed over those only. The score is the words' summed, computed
+        for the matches alone: a query holds dozens of phrases (synonyms, proximity),
+        mostly matching few documents.
         """
         field = q.fieldname
         schema = self.searcher.schema
         if field not in schema or not isinstance(schema[field].format, PackedPositions):
             return self._by_whoosh(q)  # positions as Whoosh stores them: its own matcher
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in q.words]
-        parts = [self._term(query.Term(field, w)) for w in words]
-        candidates = parts[0][0].copy()
-        for mask, _ in parts[1:]:
-            candidates &= mask
-        found = np.zeros(self.size, dtype=bool)
-        if candidates.any():
-            found[self._packed_phrase_hits(field, words, candidates, q.slop)] = True
+        postings = [self.postings(field, w) for w in words]
+        mask = np.zeros(self.size, dtype=bool)
         scores = np.zeros(self.size, dtype=np.float32)
-        for _, term_scores in parts:
-            scores += np.where(found, term_scores, 0)
-        return found, scores * q.boost
+        docs = min(postings, key=lambda p: len(p[0]))[0]
+        for ids, _ in postings:
+            if len(docs) == 0:
+                return mask, scores
+            docs = docs[_members(docs, ids)]
+        mask[docs] = True
+        found = self._packed_phrase_hits(field, words, mask, q.slop)
+        mask[docs] = False
+        if len(found):
+            mask[found] = True
+            total = np.zeros(len(found), dtype=np.float32)
+            for word, (ids, weights) in zip(words, postings, strict=True):
+                total += self._bm25(field, word, found, weights[np.searchsorted(ids, found)])
+            scores[found] = total * q.boost
+        return mask, scores
 
     def position_keys(self, field: str, word: str) -> np.ndarray:
         """Every position of a word in a field over all segments, sorted, as int64 keys:
@@ -240,6 +259,12 @@ class FastScorer:
             mask[ids] = True
             scores[ids] = values
         return mask, scores
+
+
+def _boosted(scores: np.ndarray, boost: float) -> np.ndarray:
+    if boost != 1:
+        scores *= boost
+    return scores
 
 
 def _position_keys(matcher: Any, deleted: np.ndarray | None, offset: int) -> np.ndarray:

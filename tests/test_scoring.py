@@ -61,6 +61,54 @@ def test_term_scores_are_whooshs_bm25f(scorer, word):
     assert np.allclose(ours[ours_mask], theirs[theirs_mask], rtol=1e-5)
 
 
+def _t(word: str, boost: float = 1.0) -> query.Term:
+    return query.Term("body", word_forms(word)[0], boost=boost)
+
+
+COMPOUNDS = [
+    query.Or([query.And([_t("breast"), _t("cancer")]), _t("asthma")]),
+    query.And([query.Or([_t("insulin"), _t("diabetes", 2.0)]), _t("children")]),
+    query.AndMaybe(_t("cancer"), _t("placebo")),
+    query.Or([query.AndMaybe(_t("asthma"), _t("children")), _t("pain")]),
+]
+
+
+@pytest.mark.parametrize("q", COMPOUNDS, ids=str)
+def test_compound_queries_match_and_score_as_whoosh_does(scorer, q):
+    """A document scores only through the parts it matches: a sum over an And the
+    document fails, or over the optional part of an AndMaybe it fails, never leaks
+    into an Or above."""
+    ours_mask, ours = scorer.evaluate(q)
+    theirs_mask, theirs = scorer._by_whoosh(q)
+    assert ours_mask.sum() > 0
+    assert np.array_equal(ours_mask, theirs_mask)
+    assert np.allclose(ours[ours_mask], theirs[theirs_mask], rtol=1e-5)
+    assert not ours[~ours_mask].any()
+
+
+@pytest.mark.parametrize("words", [("cancer", "placebo"), ("pain", "opioid")])
+def test_and_not_drops_every_document_of_the_excluded_part(scorer, words):
+    """Compared with Whoosh's term matchers, not its AndNotMatcher: that one keeps the
+    first document of the kept part when the excluded part starts before it and also
+    holds it (seen with pain ANDNOT opioid on the real sample)."""
+    keep, drop = (_t(word) for word in words)
+    mask, scores = scorer.evaluate(query.AndNot(keep, drop))
+    keep_mask, keep_scores = scorer._by_whoosh(keep)
+    drop_mask, _ = scorer._by_whoosh(drop)
+    assert (keep_mask & drop_mask).any() and mask.any()
+    assert np.array_equal(mask, keep_mask & ~drop_mask)
+    assert np.allclose(scores[mask], keep_scores[mask], rtol=1e-5)
+    assert not scores[~mask].any()
+
+
+def test_phrase_scores_are_the_words_scores_where_the_phrase_matches(scorer):
+    q = _phrase("body", "breast cancer")
+    mask, scores = scorer.evaluate(q)
+    words = [scorer.evaluate(query.Term("body", w))[1] for w in q.words]
+    assert mask.sum() > 0 and not scores[~mask].any()
+    assert np.allclose(scores[mask], sum(w[mask] for w in words), rtol=1e-5)
+
+
 def test_documents_deleted_by_an_incremental_reindex_never_match(tmp_path):
     """Old segments keep deleted postings; the block readers must drop them as Whoosh does."""
     pages = write_pages(tmp_path / "pages", pages_for(40))
