@@ -20,19 +20,27 @@ import marshal
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from .columns import column_array
 
 Posting = tuple[str, bytes, int, float, bytes | None]
-TermPostings = tuple[list[int], list[float], list[bytes]]  # documents, weights, values
+# documents, weights, values: lists as gathered, or arrays once read back from runs
+TermPostings = tuple[Sequence[int], Sequence[float], list[bytes]]
 
+# zlib level of Whoosh's posting blocks (its default: 3). Every block is compressed
+# once at build time and decompressed on every cold read; the level is recorded per
+# block, so segments written at any level read alike.
+POSTING_COMPRESSION = 1
+# Terms written to a run per marshal call: one call per term cost more than the term.
+RUN_CHUNK = 2048
 # Postings held in memory before a run is written: ~140 bytes each, ~200 MB.
 DEFAULT_POOL_ITEMS = 1_500_000
 _LENGTH_OF_BYTE = [byte_to_length(i) for i in range(256)]
@@ -102,52 +110,70 @@ class TermPool:
                 yield fieldname, tbytes, terms[tbytes]
 
     def _spill(self) -> None:
+        """Write the pool as a run: per term, its documents, weights, value lengths
+        and values as four byte strings, so that reading a run back creates four
+        objects per term rather than three per posting."""
         if not self.count:
             return
         if self._folder is None:
             self._folder = tempfile.mkdtemp(prefix="runs-", dir=self._parent)
-        path = os.path.join(self._folder, f"{len(self.runs):05d}.run")
+        run = len(self.runs)
+        path = os.path.join(self._folder, f"{run:05d}.run")
         with open(path, "wb") as f:
-            dump = marshal.dump
-            for fieldname, tbytes, postings in self._sorted_terms():
-                dump((fieldname, tbytes, *postings), f)
+            chunk: list[tuple[Any, ...]] = []
+            for fieldname, tbytes, (docs, weights, values) in self._sorted_terms():
+                # the run's number breaks ties between runs before any bytes are compared
+                chunk.append(
+                    (
+                        fieldname,
+                        tbytes,
+                        run,
+                        array("I", docs).tobytes(),
+                        array("d", weights).tobytes(),
+                        array("I", map(len, values)).tobytes(),
+                        b"".join(values),
+                    )
+                )
+                if len(chunk) == RUN_CHUNK:
+                    marshal.dump(chunk, f)
+                    chunk = []
+            if chunk:
+                marshal.dump(chunk, f)
         self.runs.append(path)
         self.fields = {}
         self.count = 0
 
     @staticmethod
-    def _read(path: str, run: int) -> Iterator[tuple[str, bytes, int, TermPostings]]:
+    def _read(path: str) -> Iterator[tuple[Any, ...]]:
         with open(path, "rb") as f:
-            load = marshal.load
             while True:
                 try:
-                    fieldname, tbytes, docs, weights, values = load(f)
+                    chunk = marshal.load(f)
                 except EOFError:
                     return
-                yield fieldname, tbytes, run, (docs, weights, values)
+                yield from chunk
 
     def terms(self) -> Iterator[tuple[str, bytes, TermPostings]]:
-        """Every (field, term, postings) in Whoosh's order: field, then term bytes."""
+        """Every (field, term, postings) in Whoosh's order: field, then term bytes.
+
+        Documents read back from runs come as an array; from memory alone, as the
+        list they were gathered in.
+        """
         if not self.runs:
             yield from self._sorted_terms()
             return
         self._spill()
-        merged = heapq.merge(*(self._read(path, run) for run, path in enumerate(self.runs)))
+        merged = heapq.merge(*(self._read(path) for path in self.runs))
         key = None
-        docs: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        for fieldname, tbytes, _, (d, w, v) in merged:
-            if (fieldname, tbytes) != key:
+        pieces: list[tuple[Any, ...]] = []
+        for item in merged:
+            if (item[0], item[1]) != key:
                 if key is not None:
-                    yield key[0], key[1], (docs, weights, values)
-                key, docs, weights, values = (fieldname, tbytes), d, w, v
-            else:
-                docs += d
-                weights += w
-                values += v
+                    yield key[0], key[1], _joined(pieces)
+                key, pieces = (item[0], item[1]), []
+            pieces.append(item)
         if key is not None:
-            yield key[0], key[1], (docs, weights, values)
+            yield key[0], key[1], _joined(pieces)
 
     def iter_postings(self) -> Iterator[Posting]:
         """Whoosh's interface: one posting at a time, in order."""
@@ -162,6 +188,23 @@ class TermPool:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+def _joined(pieces: list[tuple[Any, ...]]) -> TermPostings:
+    """One term's postings from its pieces in consecutive runs (in document order)."""
+    # as the codec buffers them: documents array("I"); weights Python floats (the
+    # block's maximum weight is taken before the codec stores them as float32)
+    docs = array("I", b"".join(piece[3] for piece in pieces))
+    weights = array("d", b"".join(piece[4] for piece in pieces)).tolist()
+    data = b"".join(piece[6] for piece in pieces)
+    if not data:
+        return docs, weights, [b""] * len(docs)
+    values = []
+    at = 0
+    for length in array("I", b"".join(piece[5] for piece in pieces)):
+        values.append(data[at : at + length])
+        at += length
+    return docs, weights, values
 
 
 class FieldLengths:
@@ -189,6 +232,7 @@ class FastSegmentWriter(SegmentWriter):
     """Whoosh's SegmentWriter with the TermPool and the decoded lengths above."""
 
     def __init__(self, ix: Any, *, pool_items: int = DEFAULT_POOL_ITEMS, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", W3Codec(compression=POSTING_COMPRESSION))
         super().__init__(ix, **kwargs)
         # run files sit next to the index (a /tmp on tmpfs would hold them in memory)
         self.pool = TermPool(self.storage.folder, max_items=pool_items)
@@ -250,7 +294,11 @@ class FastSegmentWriter(SegmentWriter):
 
 
 def _add_block_wise(
-    postings: Any, docs: list[int], weights: list[float], values: list[bytes], lengths: list[int]
+    postings: Any,
+    docs: Sequence[int],
+    weights: Sequence[float],
+    values: list[bytes],
+    lengths: list[int],
 ) -> None:
     """W3PostingsWriter.add_posting for a whole term, a block's worth per step.
 
