@@ -189,6 +189,24 @@ class WordForms(Filter):
                 yield token
 
 
+class _FormsOfWords(dict):
+    """word -> word_forms(word) for indexing: a plain dict read inside a comprehension
+    costs less per token than a call through lru_cache. Cleared when full, so a long
+    tail of rare words cannot grow it without bound."""
+
+    LIMIT = 400_000
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        forms = word_forms.__wrapped__(word)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[word] = forms
+        return forms
+
+
+_INDEX_FORMS = _FormsOfWords()
+
+
 def index_terms(
     value: str, weights: dict[str, float] | None = None
 ) -> tuple[dict[str, list[int]], dict[str, float]]:
@@ -197,7 +215,8 @@ def index_terms(
     The same result as running `WeightedSections | WordForms | SectionGaps` (or,
     without `weights`, `RegexTokenizer | WordForms`) and summing boosts per word,
     without making and mutating a Token object per word: indexing spends most of
-    its analysis time there (tests/test_textnorm.py checks the two agree).
+    its analysis time there (tests/test_textnorm.py checks the two agree). A
+    section's forms are listed first, so the loop over them does nothing else.
     """
     positions: dict[str, list[int]] = {}
     totals: dict[str, float] = {}
@@ -209,32 +228,26 @@ def index_terms(
             for part in value.split(SECTION_MARK)
         ]
     gap = 0 if weights is None else SectionGaps.GAP
-    pos = -1  # as WordForms: counting starts at the tokenizer's place of the first word kept
-    raw = 0
-    offset = 0
-    last = -1
-    forms_of = word_forms
-    for section, (boost, text) in enumerate(sections):
+    forms_of = _INDEX_FORMS
+    pos = -1  # the next position given; -1 until the first word kept
+    raw = 0  # words read so far, kept or not
+    for boost, text in sections:
         words = _WORDS.findall(text)
-        for index, word in enumerate(words, raw):
-            forms = forms_of(word)
-            if not forms:
-                continue
-            if last != section:
-                if pos < 0:
-                    pos = index
-                elif last >= 0:
-                    offset += gap
-                last = section
-            for form in forms:
+        forms = [form for word in words for form in forms_of[word]]
+        if forms:
+            if pos < 0:  # as WordForms: counting starts at the tokenizer's place of that word
+                pos = raw + next(i for i, word in enumerate(words) if forms_of[word])
+            else:
+                pos += gap  # sections apart, so no phrase spans two
+            for at, form in enumerate(forms, pos):
                 found = positions.get(form)
                 if found is None:
-                    positions[form] = [pos + offset]
+                    positions[form] = [at]
                     totals[form] = boost
                 else:
-                    found.append(pos + offset)
+                    found.append(at)
                     totals[form] += boost
-                pos += 1
+            pos += len(forms)
         raw += len(words)
     return positions, totals
 
