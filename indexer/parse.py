@@ -72,12 +72,18 @@ MAX_YAML_DEPTH = 20
 
 
 class _Handler(frontmatter.YAMLHandler):
-    """Safe YAML that also refuses aliases (an alias bomb) and deep nesting, before building.
+    """Safe YAML that also refuses aliases (an alias bomb) and deep nesting.
 
-    Frontmatter is flat key/value data; the event scan costs little next to indexing.
+    Without a `*` there can be no alias, and the data is a tree whose depth is read
+    from the result; otherwise the events are scanned before anything is built.
     """
 
     def load(self, fm: str, **kwargs: Any) -> Any:
+        if "*" not in fm:
+            data = yaml.load(fm, Loader=_SafeLoader)  # noqa: S506 - the C or Python SafeLoader
+            if _depth(data) > MAX_YAML_DEPTH:
+                raise yaml.YAMLError(f"frontmatter nested deeper than {MAX_YAML_DEPTH} levels")
+            return data
         depth = 0
         for event in yaml.parse(fm, Loader=_SafeLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -92,6 +98,15 @@ class _Handler(frontmatter.YAMLHandler):
 
 
 _HANDLER = _Handler()
+
+
+def _depth(data: Any) -> int:
+    """How many collections deep a loaded YAML value is (a scalar: 0)."""
+    if isinstance(data, dict):
+        return 1 + max((_depth(v) for v in data.values()), default=0)
+    if isinstance(data, list | tuple | set):
+        return 1 + max((_depth(v) for v in data), default=0)
+    return 0
 
 
 # Words that start the tail of one condition name rather than a new name ("…, in Relapse").

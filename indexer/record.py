@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from typing import Any
 
 
@@ -100,7 +100,9 @@ class StudyRecord:
         return list(seen)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The record as JSON-ready data (what `dataclasses.asdict` gives, without its
+        deep copy of every value: this runs once per page of a build)."""
+        data = _plain(self)
         data["intervention_types"] = self.intervention_types
         return data
 
@@ -115,3 +117,13 @@ class StudyRecord:
         data["locations"] = [Location(**loc) for loc in data.get("locations") or []]
         data["field_changes"] = [FieldChange(**c) for c in data.get("field_changes") or []]
         return cls(**data)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(item) for name, item in vars(value).items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value

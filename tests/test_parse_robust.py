@@ -232,3 +232,16 @@ def test_deeply_nested_frontmatter_is_refused():
     deep = "x: " + "[" * 10_000 + "]" * 10_000 + "\n"
     reason = refused(page(**{"study_type:": deep + "study_type:"}))
     assert reason.startswith("broken YAML frontmatter") and "nest" in reason
+
+
+@pytest.mark.parametrize("alias", [False, True])
+def test_frontmatter_deeper_than_twenty_levels_is_refused_with_or_without_aliases(alias):
+    """Pages without `*` skip the event scan; the depth is then read from the data."""
+    anchor = "x0: &a 1\nx1: *a\n" if alias else ""
+    nested = lambda n: "[" * n + "1" + "]" * n  # noqa: E731
+    ok = page(**{"study_type:": f"{anchor}deep: {nested(19)}\nstudy_type:"})
+    if not alias:
+        assert parse_page(ok).nct_id == "NCT01234567"
+    too_deep = page(**{"study_type:": f"{anchor}deep: {nested(20)}\nstudy_type:"})
+    reason = refused(too_deep)
+    assert "aliases" in reason if alias else "nested deeper than 20 levels" in reason
