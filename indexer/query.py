@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,10 @@ class SearchResponse:
         return max(1, -(-self.total // self.per_page))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The response as JSON-ready data. Its parts are built for this response alone,
+        so they are handed over as they are (`asdict` deep-copied every hit and facet
+        value on every request)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class Snapshot:

@@ -26,7 +26,7 @@ from .schema import POSITION_DTYPE, PackedPositions
 
 B = 0.75
 K1 = 1.2
-CACHE_BYTES = 64 * 2**20
+CACHE_BYTES = 128 * 2**20
 # Positions of the words phrases ask for (int64 keys, document << 32 | position):
 # a common word's are megabytes, read and decoded once per worker, not per phrase.
 POSITION_CACHE_BYTES = 128 * 2**20
@@ -107,9 +107,11 @@ class FastScorer:
             ids_parts.append(ids + offset)
             weight_parts.append(weights)
         if ids_parts:
-            value = (np.concatenate(ids_parts), np.concatenate(weight_parts))
+            # 4-byte document numbers: the cache holds half as many words again
+            ids = np.concatenate(ids_parts).astype(np.int32)
+            value = (ids, np.concatenate(weight_parts).astype(np.float32, copy=False))
         else:
-            value = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+            value = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
         self._postings.put(key, value)
         return value
 
@@ -201,8 +203,9 @@ class FastScorer:
         if len(found):
             mask[found] = True
             total = np.zeros(len(found), dtype=np.float32)
+            at = found.astype(np.int32)
             for word, (ids, weights) in zip(words, postings, strict=True):
-                total += self._bm25(field, word, found, weights[np.searchsorted(ids, found)])
+                total += self._bm25(field, word, found, weights[np.searchsorted(ids, at)])
             scores[found] = total * q.boost
         return mask, scores
 
