@@ -27,8 +27,8 @@ MISSING = np.int64(NUMBER_MISSING)
 class FacetColumn:
     """All (document, value) pairs of one facet, in document order.
 
-    `codes` index into the sorted `values`. The pairs are kept in document order
-    so that both ways of counting read memory front to back.
+    `codes` index into the sorted `values`. `prepare` must be given the live
+    documents before counting: it lays the pairs out for the index's size.
     """
 
     values: list[str]
@@ -44,50 +44,63 @@ class FacetColumn:
         by_value = np.argsort(self.codes, kind="stable")
         self._value_docs = self.docs[by_value]
         self._value_starts = np.searchsorted(self.codes[by_value], np.arange(len(self.values) + 1))
-        # twice the code, as a platform integer: `keys + mask` tags each pair with
-        # whether its document is matched, and one bincount counts both kinds
-        self._keys = self.codes.astype(np.intp) * 2
-        self._docs = self.docs.astype(np.intp)
-        self._offsets: np.ndarray | None = None
-        self._live: np.ndarray | None = None
+        # at most one value per document (status, sponsor…): counted from a code per
+        # document, read front to back; several (country, condition…): from the pairs
+        self.single = not bool(np.any(self.docs[1:] == self.docs[:-1]))
 
     def prepare(self, live: np.ndarray) -> None:
-        """Per-generation helpers: where each document's pairs start, and the counts
-        over every live document (a match-all browse is then a lookup)."""
-        self._offsets = np.searchsorted(self.docs, np.arange(len(live) + 1))
+        """Lay the pairs out for an index of `len(live)` documents, and count the live
+        ones once (a match-all browse is then a lookup)."""
+        size, n = len(live), len(self.values)
+        if self.single:
+            dense = np.full(size, n, dtype=np.intp)  # n: no value
+            dense[self.docs] = self.codes
+            self._dense = dense
+            # twice the code: `keys + matched` tags each document, one bincount counts both
+            self._dense_keys = dense * 2
+        else:
+            self._keys = self.codes.astype(np.intp) * 2
+            self._docs = self.docs.astype(np.intp)
+            self._offsets = np.searchsorted(self.docs, np.arange(size + 1))
         self._live, self._live_count = live, int(np.count_nonzero(live))
         self._totals = self._count_all(live)
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
-        """How many masked documents have each value (masks hold live documents only).
+    def counts(self, mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
+        """How many masked documents have each value (masks hold live documents only);
+        `matched` is `np.flatnonzero(mask)` when the caller has it already.
 
-        The cheapest of three exact ways: gather the values of few matched
+        The cheapest of three exact ways: look up the values of few matched
         documents; or, when nearly every live document matches, subtract the few
-        that do not from the live totals; or tag every pair and count in one pass.
+        that do not from the live totals; or tag every document and count once.
         """
-        selected = int(np.count_nonzero(mask))
-        if selected * 8 < len(self.docs):
-            return self._count_few(mask)
-        if self._live is not None and (self._live_count - selected) * 8 < len(self.docs):
+        selected = len(matched) if matched is not None else int(np.count_nonzero(mask))
+        few = len(mask) // 3 if self.single else len(self.docs) // 8
+        if selected < few:
+            return self._count_few(mask, matched)
+        if self._live_count - selected < few:
             return self._totals - self._count_few(self._live & ~mask)
         return self._count_all(mask)
 
     def _count_all(self, mask: np.ndarray) -> np.ndarray:
-        tagged = self._keys + mask.view(np.uint8)[self._docs]
-        return np.bincount(tagged, minlength=2 * len(self.values))[1::2]
+        n = len(self.values)
+        matched = mask.view(np.uint8)
+        if self.single:
+            return np.bincount(self._dense_keys + matched, minlength=2 * n + 2)[1 : 2 * n : 2]
+        return np.bincount(self._keys + matched[self._docs], minlength=2 * n)[1::2]
 
-    def _count_few(self, mask: np.ndarray) -> np.ndarray:
-        if self._offsets is None or len(self._offsets) != len(mask) + 1:
-            self._offsets = np.searchsorted(self.docs, np.arange(len(mask) + 1))
-        docs = np.flatnonzero(mask)
+    def _count_few(self, mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
+        docs = np.flatnonzero(mask) if matched is None else matched
+        n = len(self.values)
+        if self.single:
+            return np.bincount(self._dense[docs], minlength=n + 1)[:n]
         starts = self._offsets[docs]
         lengths = self._offsets[docs + 1] - starts
         total = int(lengths.sum())
         if total == 0:
-            return np.zeros(len(self.values), dtype=np.int64)
+            return np.zeros(n, dtype=np.int64)
         ends = np.cumsum(lengths)
         pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-        return np.bincount(self.codes[pairs], minlength=len(self.values))
+        return np.bincount(self.codes[pairs], minlength=n)
 
     def mask_for(self, selected: list[str], size: int) -> np.ndarray:
         """Documents having any of the selected values (OR within a facet)."""

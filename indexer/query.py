@@ -542,17 +542,31 @@ def _date_upper(text: str | None) -> int | None:
 
 
 def _facet_lists(
-    cols: Columns, base: np.ndarray, facet_masks: dict[str, np.ndarray], req: SearchRequest
+    cols: Columns,
+    base: np.ndarray,
+    facet_masks: dict[str, np.ndarray],
+    final: np.ndarray,
+    req: SearchRequest,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Disjunctive counts: each facet counted with every filter applied except its own."""
+    """Disjunctive counts: each facet counted with every filter applied except its own.
+
+    A facet without a filter of its own counts the final matches (`final`), so
+    those are listed once for all of them.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
+    final_docs: np.ndarray | None = None
     for spec in FACETS:
-        mask = base.copy()
-        for name, fmask in facet_masks.items():
-            if name != spec.name:
-                mask &= fmask
         column = cols.facets[spec.name]
-        counts = column.counts(mask)
+        if spec.name in facet_masks:
+            mask = base.copy()
+            for name, fmask in facet_masks.items():
+                if name != spec.name:
+                    mask &= fmask
+            counts = column.counts(mask)
+        else:
+            if final_docs is None:
+                final_docs = np.flatnonzero(final)
+            counts = column.counts(final, final_docs)
         selected = req.filters.get(spec.name, [])
         items = [
             {
@@ -668,7 +682,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         _hit(searcher, doc, scores.get(doc), text.terms if text else set(), analyzer)
         for doc in page_docs
     ]
-    facets = _facet_lists(cols, base, facet_masks, req)
+    facets = _facet_lists(cols, base, facet_masks, final, req)
     suggestion = None
     if text is not None and total < FEW_RESULTS:
         suggestion = _suggest(snap, req, text, total)

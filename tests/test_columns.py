@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from indexer.build import reindex
 from indexer.columns import COLUMNS_FILE, Columns, FacetColumn
@@ -70,21 +71,28 @@ def _naive_counts(docs, codes, values, mask):
     return counts
 
 
-def test_facet_counts_are_exact_whichever_way_they_are_counted():
-    """Few matches (gathered), nearly all (subtracted from the live totals) and the
+@pytest.mark.parametrize("single", [False, True], ids=["several values", "one value or none"])
+def test_facet_counts_are_exact_whichever_way_they_are_counted(single):
+    """Few matches (looked up), nearly all (subtracted from the live totals) and the
     rest (one tagged pass) must all equal counting pair by pair."""
     rng = np.random.default_rng(7)
     size, n_values = 3000, 40
-    docs = rng.integers(0, size, 5000).astype(np.int32)  # several values per document, some none
-    codes = rng.integers(0, n_values, 5000).astype(np.int32)
+    if single:  # a value for two documents in three
+        docs = np.flatnonzero(rng.random(size) < 0.66).astype(np.int32)
+    else:  # several values for some documents, none for others
+        docs = rng.integers(0, size, 5000).astype(np.int32)
+    codes = rng.integers(0, n_values, len(docs)).astype(np.int32)
     values = [f"v{i:02d}" for i in range(n_values)]
     column = FacetColumn(values, docs, codes, {v: i for i, v in enumerate(values)})
+    assert column.single == single
     assert np.all(np.diff(column.docs) >= 0)  # kept in document order
     live = rng.random(size) < 0.9  # deleted documents never count
     column.prepare(live)
     for share in (0.0, 0.001, 0.05, 0.3, 0.5, 0.8, 0.97, 0.999, 1.0):
         mask = live & (rng.random(size) < share)
-        assert np.array_equal(column.counts(mask), _naive_counts(docs, codes, values, mask)), share
+        expected = _naive_counts(docs, codes, values, mask)
+        assert np.array_equal(column.counts(mask), expected), share
+        assert np.array_equal(column.counts(mask, np.flatnonzero(mask)), expected), share
     assert np.array_equal(column.counts(live.copy()), _naive_counts(docs, codes, values, live))
 
 
