@@ -245,7 +245,7 @@ class FastScorer:
             if not len(reach):
                 return np.zeros(0, dtype=np.int64)
         assert reach is not None
-        return np.unique(reach >> 32)
+        return _distinct_sorted(reach >> 32)
 
     def _by_whoosh(self, q: query.Query) -> Scored:
         """A leaf we do not model (phrase, wildcard…): Whoosh matches and scores it."""
@@ -291,6 +291,16 @@ def _position_keys(matcher: Any, deleted: np.ndarray | None, offset: int) -> np.
     docs = np.repeat(docs, counts)
     keys = ((docs + offset) << 32) | positions
     return keys[~deleted[docs]] if deleted is not None else keys
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """np.unique for an array already sorted: one pass instead of hashing."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _members(keys: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
