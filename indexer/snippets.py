@@ -7,6 +7,7 @@ here, so a template may output the snippet as is.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from whoosh import analysis
@@ -19,16 +20,22 @@ _WORD = re.compile(r"\w+")
 _CACHE_LIMIT = 100_000
 
 
+@lru_cache(maxsize=1024)
+def _candidates(heads: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words that could yield a term: those starting with a term's first two
+    letters, and those holding a digit or underscore (split into terms of their own)."""
+    starts = "|".join(re.escape(head) for head in heads)
+    return re.compile(rf"\b(?:{starts})\w*|\b\w*[\d_]\w*", re.IGNORECASE)
+
+
 def _spans(text: str, terms: set[str], analyzer: analysis.Analyzer) -> list[tuple[int, int, str]]:
     """Where query terms occur: each word is analysed alone (and remembered), and only
-    when it could yield a term at all — its first two letters start one."""
-    heads = {term[:2] for term in terms}
+    when it could yield a term at all; the regex engine skips the rest."""
+    pattern = _candidates(tuple(sorted({term[:2] for term in terms})))
     cache: dict[str, tuple[str, ...]] = analyzer.__dict__.setdefault("_snippet_terms", {})
     spans = []
-    for match in _WORD.finditer(text):
+    for match in pattern.finditer(text):
         word = match.group(0).lower()
-        if word[:2] not in heads and word.isalpha():  # digits split into terms of their own
-            continue
         found = cache.get(word)
         if found is None:
             if len(cache) > _CACHE_LIMIT:
