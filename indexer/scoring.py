@@ -4,9 +4,11 @@ Whoosh scores a query one document at a time through a tree of Python matchers;
 at ClinicalTrials.gov scale a common word matches a third of the studies, and the
 loop takes seconds. Here each term's posting list is read a block at a time into
 arrays (and cached per searcher), scored with the same BM25F formula Whoosh uses,
-and And/Or/AndNot/AndMaybe become array operations. Query leaves this module does
-not know (phrases, wildcards) are matched by Whoosh itself and joined in, so every
-query gets exactly Whoosh's match set.
+and And/Or/AndNot/AndMaybe become array operations. Phrases over fields with packed
+positions are followed in numpy too; leaves this module does not know (wildcards,
+phrases over other fields) are matched by Whoosh itself and joined in. Match sets
+equal Whoosh's, and so do scores (tests/test_scoring.py) — except where Whoosh's
+AndNotMatcher wrongly keeps a document, which this module drops.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .schema import POSITION_DTYPE, PackedPositions
 
 B = 0.75
 K1 = 1.2
+# Term postings (int32 documents, float32 weights) kept per worker: at 560,000
+# studies the mix's words with their synonyms fit (64 MB of int64 ids did not).
 CACHE_BYTES = 128 * 2**20
 # Positions of the words phrases ask for (int64 keys, document << 32 | position):
 # a common word's are megabytes, read and decoded once per worker, not per phrase.
