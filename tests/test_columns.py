@@ -26,6 +26,8 @@ def _same(a: Columns, b: Columns) -> None:
         assert a.facets[name].values == b.facets[name].values
         assert np.array_equal(a.facets[name].docs, b.facets[name].docs)
         assert np.array_equal(a.facets[name].codes, b.facets[name].codes)
+        assert np.array_equal(a.facets[name].value_docs, b.facets[name].value_docs)
+        assert np.array_equal(a.facets[name].value_starts, b.facets[name].value_starts)
     for name in a.numbers:
         assert np.array_equal(a.numbers[name], b.numbers[name])
 
@@ -59,6 +61,32 @@ def test_columns_of_another_size_are_ignored(tmp_path):
             _same(Columns(searcher, folder), Columns(searcher))
             (folder / COLUMNS_FILE).write_bytes(b"not numpy")
             _same(Columns(searcher, folder), Columns(searcher))
+    finally:
+        ix.close()
+
+
+def test_columns_saved_without_the_grouping_by_value_still_load_and_filter_alike(
+    tmp_path, monkeypatch
+):
+    """Generations written before the grouping was saved stay servable after an upgrade,
+    from their saved columns (not by reading every facet's postings again)."""
+    pages = write_pages(tmp_path / "pages", pages_for(12))
+    reindex(pages, tmp_path / "ix", procs=1)
+    folder, ix = _open(tmp_path / "ix")
+    try:
+        with ix.searcher() as searcher:
+            with np.load(folder / COLUMNS_FILE) as data:
+                older = {k: data[k] for k in data.files if ".value_" not in k}
+                assert len(older) == len(data.files) - 2 * len(Columns(searcher).facets)
+            np.savez(folder / COLUMNS_FILE, **older)
+            computed = Columns(searcher)
+            monkeypatch.setattr(Columns, "_facet", lambda *a: pytest.fail("recomputed"))
+            loaded = Columns(searcher, folder)
+            _same(loaded, computed)
+            for name, column in loaded.facets.items():
+                for value in column.values[:3]:
+                    expected = computed.facets[name].mask_for([value], loaded.size)
+                    assert np.array_equal(column.mask_for([value], loaded.size), expected)
     finally:
         ix.close()
 
