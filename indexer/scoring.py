@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from math import log
 from typing import Any
 
@@ -23,6 +24,7 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from .codec import PackedValues
 from .columns import column_array, posting_blocks, raw_postings, read_postings
 from .schema import POSITION_DTYPE, PackedPositions
 
@@ -277,24 +279,36 @@ def _boosted(scores: np.ndarray, boost: float) -> np.ndarray:
 def _position_keys(matcher: Any, deleted: np.ndarray | None, offset: int) -> np.ndarray:
     """(offset + document) << 32 | position, for every posting of one segment's term."""
     doc_parts: list[np.ndarray] = []
-    values: list[bytes] = []
+    count_parts: list[np.ndarray] = []
+    blobs: list[bytes] = []
     if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
         for ids, _, block_values in posting_blocks(matcher):
             doc_parts.append(ids)
-            values.extend(block_values)
+            if isinstance(block_values, PackedValues):  # codec.py's blocks: one buffer
+                count_parts.append(np.diff(block_values.offsets(), prepend=0) >> 2)
+                blobs.append(block_values.blob)
+            else:  # Whoosh's blocks: a bytes object per posting
+                count_parts.append(_value_counts(block_values))
+                blobs.append(b"".join(block_values))
     else:  # pragma: no cover - other codecs
         while matcher.is_active():
             doc_parts.append(np.array([matcher.id()], dtype=np.int64))
-            values.append(matcher.value())
+            count_parts.append(_value_counts([matcher.value()]))
+            blobs.append(matcher.value())
             matcher.next()
-    if not values:
+    if not doc_parts:
         return np.zeros(0, dtype=np.int64)
     docs = np.concatenate(doc_parts)
-    counts = np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
-    positions = np.frombuffer(b"".join(values), dtype=POSITION_DTYPE).astype(np.int64)
+    counts = np.concatenate(count_parts)
+    positions = np.frombuffer(b"".join(blobs), dtype=POSITION_DTYPE).astype(np.int64)
     docs = np.repeat(docs, counts)
     keys = ((docs + offset) << 32) | positions
     return keys[~deleted[docs]] if deleted is not None else keys
+
+
+def _value_counts(values: Sequence[bytes]) -> np.ndarray:
+    """Positions per posting (4 bytes each)."""
+    return np.fromiter((len(v) >> 2 for v in values), dtype=np.int64, count=len(values))
 
 
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:

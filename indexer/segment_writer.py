@@ -7,10 +7,11 @@ measured with a sampling profiler on a 20,000-page build (bench/README.md):
 - while writing postings it asks the per-document reader for a field length
   once per posting, through three layers of Python (another seventh).
 
-`FastSegmentWriter` keeps Whoosh's codec, file formats and commit logic and
-changes only those two: runs are sorted lists written with `marshal` in chunks,
-and lengths are decoded once per field into a list. The index it writes is
-byte-for-byte the kind Whoosh writes (tests/test_segment_writer.py compares).
+`FastSegmentWriter` keeps Whoosh's file formats and commit logic and changes only
+those two: runs are sorted lists written with `marshal` in chunks, and lengths are
+decoded once per field into a list. Its posting blocks are codec.py's (the W3
+layout, contents that decode faster); Whoosh reads the index it writes as one of
+its own, posting for posting (tests/test_segment_writer.py compares).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from .codec import LeanCodec
 from .columns import column_array
 
 Posting = tuple[str, bytes, int, float, bytes | None]
@@ -232,7 +234,7 @@ class FastSegmentWriter(SegmentWriter):
     """Whoosh's SegmentWriter with the TermPool and the decoded lengths above."""
 
     def __init__(self, ix: Any, *, pool_items: int = DEFAULT_POOL_ITEMS, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", W3Codec(compression=POSTING_COMPRESSION))
+        kwargs.setdefault("codec", LeanCodec(compression=POSTING_COMPRESSION))
         super().__init__(ix, **kwargs)
         # run files sit next to the index (a /tmp on tmpfs would hold them in memory)
         self.pool = TermPool(self.storage.folder, max_items=pool_items)
