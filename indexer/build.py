@@ -33,6 +33,7 @@ from .record import StudyRecord
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
 from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
+from .warmup import save_hot_terms
 
 log = logging.getLogger(__name__)
 
@@ -469,5 +470,6 @@ def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
                     raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
             # facet and sort columns, computed once here for every worker to load
             Columns(searcher).save(path)
+            save_hot_terms(searcher, path)
     finally:
         ix.close()

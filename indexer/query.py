@@ -36,6 +36,7 @@ from .snippets import best_passage
 from .store import GenerationInfo, IndexStore, IndexUnavailable
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
 from .values import date_key
+from .warmup import load_hot_terms, start_warming, warm_order
 
 _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
 _BARE_NCT = re.compile(r"(?<![\w-])(\d{8})(?![\w-])")
@@ -121,11 +122,15 @@ class SearchIndex:
     A new searcher is opened instead; requests in flight finish on the old one.
     """
 
-    def __init__(self, index_dir: Path | str) -> None:
+    def __init__(self, index_dir: Path | str, *, warm: bool = False) -> None:
+        """`warm`: warm each opened generation's caches in the background
+        (warmup.py) — for long-lived servers, not for a one-off CLI search."""
         self.store = IndexStore(index_dir)
+        self.warm = warm
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
         self._stamp: tuple[int, int] | None = None
+        self.warming: threading.Thread | None = None
 
     def _current(self) -> Snapshot:
         stamp = self.store.pointer_stamp()
@@ -149,6 +154,10 @@ class SearchIndex:
                     ix.close()
                 raise IndexUnavailable(f"cannot read index {info.directory}: {exc}") from exc
             old, self._snap, self._stamp = self._snap, snap, stamp
+            if self.warm:
+                hot = load_hot_terms(self.store.generation_dir(info))
+                keys = warm_order(old.scorer.cached() if old is not None else None, hot)
+                self.warming = start_warming(snap, keys)
             if old is not None:
                 old.retired = True
                 if old.users == 0:

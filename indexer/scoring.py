@@ -59,6 +59,11 @@ class _Postings(OrderedDict):
                 self.move_to_end(key)
             return value
 
+    def recent(self) -> list[tuple[str, str]]:
+        """The keys held, the most recently used first."""
+        with self.lock:
+            return list(reversed(self.keys()))
+
     def put(self, key: tuple[str, str], value: tuple[np.ndarray, ...]) -> None:
         size = sum(array.nbytes for array in value)
         with self.lock:
@@ -84,6 +89,35 @@ class FastScorer:
         self._postings = _Postings(CACHE_BYTES)
         self._positions = _Postings(POSITION_CACHE_BYTES)
         self._lock = threading.Lock()
+
+    def sharing_caches(self, searcher: Any) -> FastScorer:
+        """A scorer over another searcher of the same generation whose reads fill this
+        scorer's caches: a warming thread reads through a searcher of its own, never
+        through the one requests use."""
+        other = FastScorer(searcher)
+        other._postings, other._positions = self._postings, self._positions
+        other._lengths, other._avg, other._lock = self._lengths, self._avg, self._lock
+        return other
+
+    def cached(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The (field, word) keys whose postings and whose positions are cached, the
+        most recently used first."""
+        return self._postings.recent(), self._positions.recent()
+
+    def cache_fill(self) -> tuple[float, float]:
+        """How full the posting and the position caches are (0 to 1)."""
+        return (
+            self._postings.bytes / self._postings.limit,
+            self._positions.bytes / self._positions.limit,
+        )
+
+    def cache_limits(self) -> tuple[int, int]:
+        return self._postings.limit, self._positions.limit
+
+    def packed(self, field: str) -> bool:
+        """Whether the field's positions are PackedPositions (followed in numpy here)."""
+        schema = self.searcher.schema
+        return field in schema and isinstance(schema[field].format, PackedPositions)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -191,8 +225,7 @@ class FastScorer:
         mostly matching few documents.
         """
         field = q.fieldname
-        schema = self.searcher.schema
-        if field not in schema or not isinstance(schema[field].format, PackedPositions):
+        if not self.packed(field):
             return self._by_whoosh(q)  # positions as Whoosh stores them: its own matcher
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in q.words]
         postings = [self.postings(field, w) for w in words]

@@ -21,6 +21,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         # seconds a request may search before it is stopped (gunicorn's timeout is 30)
         REQUEST_BUDGET=10.0,
+        # warm each worker's caches when it opens a generation (TRIALSEARCH_WARM=0: off)
+        WARM=True,
     )
     app.config.from_prefixed_env("TRIALSEARCH")
     if test_config:

@@ -13,7 +13,7 @@ def get_index() -> SearchIndex:
     """The worker's SearchIndex; it reopens by itself when a new generation goes live."""
     index = current_app.extensions.get(_KEY)
     if index is None:
-        index = SearchIndex(current_app.config["INDEX_DIR"])
+        index = SearchIndex(current_app.config["INDEX_DIR"], warm=bool(current_app.config["WARM"]))
         current_app.extensions[_KEY] = index
     return index
 

@@ -1,0 +1,203 @@
+"""Warming a worker's posting caches when it opens a generation.
+
+A word's postings are decoded from Whoosh's pickled, compressed blocks the first
+time a worker meets them: at 560,000 studies a common word costs 100–400 ms cold
+and well under a millisecond warm. Workers live long, but each start and each new
+generation begins cold, and users met that as spikes at p95 (bench/README.md). So
+a worker warms its caches in a background thread with a searcher of its own,
+using the time between requests:
+
+1. the words the previous generation's caches held, the most recent first — what
+   users asked lately (Solr's autowarming does the same);
+2. the index's most frequent words per field, listed by the reindex in
+   `hot_terms.json` — they cost the most to decode, and common words are what most
+   people type. Title and condition words get their positions too: every query of
+   two words or more looks for them standing together there.
+
+Warming fills each cache to half its size at most, leaving the rest to the words
+requests bring; what is never asked for is the first to go (the caches are LRUs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .scoring import FastScorer
+from .store import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+HOT_TERMS_FILE = "hot_terms.json"
+# the most frequent words listed per field: queries go to body; every query of two
+# words or more is also matched as a phrase in title and conditions (proximity bonus),
+# and synonyms as phrases in conditions, interventions and title
+HOT_FIELDS = {"body": 48, "title": 32, "conditions": 32, "interventions": 16}
+POSITION_FIELDS = ("title", "conditions")
+# warming stops filling a cache at this share of its size
+WARM_SHARE = 0.5
+IDLE_POLL_SECONDS = 0.005
+START_DELAY_SECONDS = 0.05
+
+Key = tuple[str, str, str]  # ("postings" | "positions", field, word)
+
+
+def save_hot_terms(searcher: Any, folder: Path) -> None:
+    """List each field's most frequent words beside a new generation.
+
+    An incremental generation keeps the list it was linked with: 1% of the studies
+    changed hardly moves the commonest words, and listing them again costs seconds
+    at 560,000 studies (a Python step per word of the lexicon). A full build lists
+    them afresh.
+    """
+    path = folder / HOT_TERMS_FILE
+    if path.exists():
+        return
+    reader = searcher.reader()
+    hot: dict[str, list[str]] = {}
+    for field, count in HOT_FIELDS.items():
+        if field not in searcher.schema:
+            continue
+        # each segment's commonest, ranked by their frequency over the index: Whoosh's
+        # most_frequent_terms over all segments merges their lexicons in Python, 5× slower
+        candidates = {
+            word
+            for sub, _ in reader.leaf_readers()
+            for _, word in sub.most_frequent_terms(field, count)
+        }
+        ranked = sorted(candidates, key=lambda word: (-reader.frequency(field, word), word))
+        hot[field] = [_text(word) for word in ranked[:count]]
+    write_json_atomic(path, hot)
+
+
+def load_hot_terms(folder: Path) -> dict[str, list[str]]:
+    """The generation's list, or none if it has none or it cannot be read."""
+    try:
+        data = json.loads((folder / HOT_TERMS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(field): [w for w in words if isinstance(w, str)]
+        for field, words in data.items()
+        if isinstance(words, list)
+    }
+
+
+def warm_order(
+    previous: tuple[list[tuple[str, str]], list[tuple[str, str]]] | None,
+    hot: dict[str, list[str]],
+) -> list[Key]:
+    """What to warm, in order: the previous caches' words (most recent first), then the
+    hot words rank by rank across fields, so a budget cut short leaves each field its
+    commonest words."""
+    keys: list[Key] = []
+    if previous is not None:
+        postings, positions = previous
+        keys += [("postings", field, word) for field, word in postings]
+        keys += [("positions", field, word) for field, word in positions]
+    longest = max((len(words) for words in hot.values()), default=0)
+    for rank in range(longest):
+        for field, words in hot.items():
+            if rank < len(words):
+                keys.append(("postings", field, words[rank]))
+                if field in POSITION_FIELDS:
+                    keys.append(("positions", field, words[rank]))
+    seen: set[Key] = set()
+    return [k for k in keys if not (k in seen or seen.add(k))]
+
+
+def warm(
+    scorer: FastScorer,
+    keys: list[Key],
+    *,
+    stop: Callable[[], bool] = lambda: False,
+    busy: Callable[[], bool] = lambda: False,
+) -> dict[str, Any]:
+    """Read `keys` into `scorer`'s caches until each is filled to WARM_SHARE; before
+    each word, wait while `busy()` (a request is being answered); give up on `stop()`.
+    Returns what was done, for the log."""
+    started = time.perf_counter()
+    done = {"postings": 0, "positions": 0}
+    schema = scorer.searcher.schema
+
+    def idle() -> bool:
+        while busy() and not stop():
+            time.sleep(IDLE_POLL_SECONDS)
+        return not stop()
+
+    for field in sorted({field for _, field, _ in keys if field in schema}):
+        if not idle():
+            break
+        scorer.lengths(field)
+    for kind, field, word in keys:
+        if not idle():
+            break
+        postings_fill, positions_fill = scorer.cache_fill()
+        if postings_fill >= WARM_SHARE and positions_fill >= WARM_SHARE:
+            break
+        if field not in schema:
+            continue
+        if kind == "postings" and postings_fill < WARM_SHARE:
+            scorer.postings(field, word)
+            done[kind] += 1
+        elif kind == "positions" and positions_fill < WARM_SHARE and scorer.packed(field):
+            scorer.position_keys(field, word)
+            done[kind] += 1
+    postings_fill, positions_fill = scorer.cache_fill()
+    return {
+        **done,
+        "seconds": round(time.perf_counter() - started, 2),
+        "postings_mb": round(postings_fill * scorer.cache_limits()[0] / 2**20, 1),
+        "positions_mb": round(positions_fill * scorer.cache_limits()[1] / 2**20, 1),
+    }
+
+
+def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
+    """Warm `snap`'s caches in a daemon thread through a searcher of its own."""
+
+    def run() -> None:
+        # the request that opened the generation is about to be marked as running
+        time.sleep(START_DELAY_SECONDS)
+        while snap.users > 0 and not snap.retired:
+            time.sleep(IDLE_POLL_SECONDS)
+        try:
+            searcher = snap.ix.searcher()
+        except Exception as exc:  # noqa: BLE001 - warming is an optimisation only
+            log.warning("cache warming skipped: %s", exc)
+            return
+        try:
+            report = warm(
+                snap.scorer.sharing_caches(searcher),
+                keys,
+                stop=lambda: snap.retired,
+                busy=lambda: snap.users > 0,
+            )
+            log.info(
+                "generation %s: warmed %d posting lists and %d position lists "
+                "(caches %.1f + %.1f MB) in %.2f s",
+                snap.info.generation,
+                report["postings"],
+                report["positions"],
+                report["postings_mb"],
+                report["positions_mb"],
+                report["seconds"],
+            )
+        except Exception as exc:  # noqa: BLE001 - e.g. the generation was deleted meanwhile
+            log.warning("cache warming stopped: %s", exc)
+        finally:
+            searcher.close()
+
+    thread = threading.Thread(target=run, name=f"warm-gen-{snap.info.generation}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _text(word: Any) -> str:
+    return word.decode("utf-8") if isinstance(word, bytes) else str(word)
