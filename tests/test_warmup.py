@@ -4,6 +4,7 @@ between requests, and changes no answer."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ from indexer.warmup import HOT_FIELDS, HOT_TERMS_FILE, WARM_SHARE, load_hot_term
 from webapp import create_app
 from webapp.state import get_index
 
+from conftest import Server
 from pagemaker import make_page, write_pages
 
 QUERIES = ["asthma", "breast cancer", '"heart failure"', "covid vaccine", "pain -opioid", ""]
@@ -178,3 +180,17 @@ def test_servers_warm_unless_told_not_to(built, monkeypatch):
     monkeypatch.setenv("TRIALSEARCH_WARM", "0")
     with create_app().app_context():
         assert get_index().warm is False
+
+
+@pytest.mark.server
+def test_a_gunicorn_worker_warms_the_generation_it_opens_and_logs_what_it_did(built):
+    _, index_dir = built
+    server = Server(index_dir, workers=1)
+    try:
+        assert server.get("/api/search?q=asthma").status_code == 200
+        time.sleep(1.0)  # 200 studies warm in milliseconds
+        assert server.get("/api/search?q=asthma").json()["total"] > 0
+    finally:
+        server.proc.terminate()
+        out = server.proc.communicate(timeout=15)[0].decode()
+    assert "[INFO] generation 1: warmed " in out, out[-2000:]

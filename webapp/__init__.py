@@ -6,6 +6,7 @@ needs it, and followed to every new generation a reindex publishes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -31,8 +32,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import api, errors, pages, state
 
+    _log_through_gunicorn()
     state.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     return app
+
+
+def _log_through_gunicorn() -> None:
+    """Under gunicorn, the indexer's messages (a worker's cache warming, an index it
+    could not read) go to gunicorn's error log at its level; otherwise nowhere."""
+    gunicorn_log = logging.getLogger("gunicorn.error")
+    ours = logging.getLogger("indexer")
+    if gunicorn_log.handlers and not ours.handlers:
+        ours.handlers = list(gunicorn_log.handlers)
+        ours.setLevel(gunicorn_log.level)
+        ours.propagate = False
