@@ -113,7 +113,11 @@ def by_label(entries: list[dict[str, Any]], ms: list[float]) -> dict[str, float]
     return {label: round(percentile(values, 50), 1) for label, values in groups.items()}
 
 
-def http_mix(url: str, entries: list[dict[str, Any]], concurrency: int, repeat: int) -> list[float]:
+def http_mix(
+    url: str, entries: list[dict[str, Any]], concurrency: int, repeat: int
+) -> tuple[list[float], list[float], float]:
+    """Milliseconds per request of the warm-up pass and of `repeat` passes after it, and
+    the seconds those passes took."""
     urls = [url + "/api/search?" + urlencode(e["params"], doseq=True) for e in entries] * repeat
     local = __import__("threading").local()
 
@@ -127,8 +131,10 @@ def http_mix(url: str, entries: list[dict[str, Any]], concurrency: int, repeat: 
         return (time.perf_counter() - started) * 1000
 
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, urls[: len(entries)]))  # warm-up
-        return list(pool.map(one, urls))
+        first = list(pool.map(one, urls[: len(entries)]))  # warm-up
+        started = time.perf_counter()
+        ms = list(pool.map(one, urls))
+        return first, ms, time.perf_counter() - started
 
 
 def top_values(index: SearchIndex) -> dict[str, list[str]]:
@@ -215,13 +221,15 @@ def http_step(
         result["first_answer_s"] = round(server.first_answer(), 2)
         result["http"] = {}
         for concurrency in (1, 4):
-            started = time.perf_counter()
-            ms = http_mix(server.url, entries, concurrency, args.repeat)
-            wall = time.perf_counter() - started
+            first, ms, wall = http_mix(server.url, entries, concurrency, args.repeat)
             result["http"][f"c{concurrency}"] = {
                 **summary(ms),
                 "requests_per_s": round(len(ms) / wall, 1),
             }
+            if concurrency == 1:
+                # the warm-up pass at concurrency 1 is the workers' first over the mix
+                # after the first search: what users meet after a start or a new generation
+                result["http"]["c1"]["first_pass"] = summary(first)
         result["worker_rss_mb"] = server.worker_rss_mb()
     finally:
         server.stop()
@@ -321,6 +329,12 @@ def table(r: dict[str, Any]) -> str:
             f"concurrency {k[1:]}: p50 {v['p50_ms']} / p95 {v['p95_ms']} / p99 {v['p99_ms']} ms, "
             f"{v['requests_per_s']} req/s"
             for k, v in h.items()
+        )
+        + (
+            "; the first pass after start (c1): "
+            "p50 {p50_ms} / p95 {p95_ms} / p99 {p99_ms} ms".format(**h["c1"]["first_pass"])
+            if "first_pass" in h.get("c1", {})
+            else ""
         ),
         "- worker RSS after the mix (MB, private + mapped index files): "
         + ", ".join(f"{w['private']} + {w['mapped']}" for w in r["worker_rss_mb"])
