@@ -325,9 +325,10 @@ def _position_keys(matcher: Any, deleted: np.ndarray | None, offset: int) -> np.
                 blobs.append(b"".join(block_values))
     else:  # pragma: no cover - other codecs
         while matcher.is_active():
+            value = matcher.value()
             doc_parts.append(np.array([matcher.id()], dtype=np.int64))
-            count_parts.append(_value_counts([matcher.value()]))
-            blobs.append(matcher.value())
+            count_parts.append(_value_counts([value]))
+            blobs.append(value)
             matcher.next()
     if not doc_parts:
         return np.zeros(0, dtype=np.int64)
