@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CORPUS, RENDER  # noqa: E402
 
-from indexer.sample import render_sample_page  # noqa: E402
+from indexer.pages.sample import render_sample_page  # noqa: E402
 
 FIRST_ID = 90_000_000
 _RECORDS: list[dict] = []

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer.record import StudyRecord
-from indexer.values import date_key
+from indexer.pages.record import StudyRecord
+from indexer.pages.values import date_key
 
 FACETS = ("status", "phase", "sponsor", "country", "condition")
 TEXT_PARTS = ("title", "conditions", "interventions", "summary", "description")

@@ -37,9 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CORPUS, SHARED, machine, render_real_pages, write_result  # noqa: E402
 
-from indexer.build import reindex  # noqa: E402
-from indexer.query import SearchIndex  # noqa: E402
-from indexer.request import parse_params  # noqa: E402
+from indexer.index.build import reindex  # noqa: E402
+from indexer.search.query import SearchIndex  # noqa: E402
+from indexer.search.request import parse_params  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]+")
 STOP = {

@@ -11,16 +11,16 @@ from typing import Any
 
 import click
 
-from .build import GuardError, PagesDirError
-from .build import reindex as run_reindex
-from .config import load_settings
-from .query import SearchIndex
-from .request import ParamError, parse_params
-from .sample import write_sample
-from .schema import FACETS
-from .store import IndexStore, IndexUnavailable, ReindexLocked
-from .sync import SyncError
-from .sync import sync as run_sync
+from .index.build import GuardError, PagesDirError
+from .index.build import reindex as run_reindex
+from .index.schema import FACETS
+from .index.store import IndexStore, IndexUnavailable, ReindexLocked
+from .pages.sample import write_sample
+from .pages.sync import SyncError
+from .pages.sync import sync as run_sync
+from .search.query import SearchIndex
+from .search.request import ParamError, parse_params
+from .settings import load_settings
 
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2

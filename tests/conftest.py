@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from indexer.build import full_build
-from indexer.sample import write_sample
+from indexer.index.build import full_build
+from indexer.pages.sample import write_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TRIALSEARCH_SHARED_DIR", ROOT.parent / "shared"))

@@ -11,12 +11,12 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from indexer.codec import PackedValues
-from indexer.parse import decode_page, parse_page
-from indexer.sample import write_sample
-from indexer.schema import build_schema, record_to_document
-from indexer.scoring import FastScorer
-from indexer.segment_writer import FastSegmentWriter
+from indexer.index.codec import PackedValues
+from indexer.index.schema import build_schema, record_to_document
+from indexer.index.segment_writer import FastSegmentWriter
+from indexer.pages.parse import decode_page, parse_page
+from indexer.pages.sample import write_sample
+from indexer.search.scoring import FastScorer
 
 VALUES = [b"\x01\x00\x00\x00", b"\x02\x00\x00\x00\x09\x00\x00\x00", b"\x07\x00\x00\x00"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.build import reindex
-from indexer.columns import COLUMNS_FILE, Columns, FacetColumn
-from indexer.query import _commonest
-from indexer.store import IndexStore
+from indexer.index.build import reindex
+from indexer.index.columns import COLUMNS_FILE, Columns, FacetColumn
+from indexer.index.store import IndexStore
+from indexer.search.query import _commonest
 
 from pagemaker import make_page, pages_for, write_pages
 

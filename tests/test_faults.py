@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from indexer.build import reindex
-from indexer.store import IndexStore
+from indexer.index.build import reindex
+from indexer.index.store import IndexStore
 
 from conftest import Server
 from pagemaker import make_page, pages_for, write_pages

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from indexer.query import SearchIndex
-from indexer.request import ALLOWED_PARAMS, ParamError, parse_params
+from indexer.search.query import SearchIndex
+from indexer.search.request import ALLOWED_PARAMS, ParamError, parse_params
 from webapp import create_app
 
 pytestmark = pytest.mark.server

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hostile import write_hostile
 
-from indexer.build import reindex
+from indexer.index.build import reindex
 
 from conftest import Server
 
@@ -92,7 +92,7 @@ def test_every_bad_page_is_reported_with_its_reason(hostile, hostile_run):
 def test_every_good_page_around_them_is_indexed(hostile, hostile_run):
     summary = json.loads(hostile_run["measured"]["out"])
     assert summary["documents"] == len(hostile.good)
-    from indexer.query import SearchIndex
+    from indexer.search.query import SearchIndex
 
     ix = SearchIndex(hostile_run["index"])
     try:
@@ -103,8 +103,8 @@ def test_every_good_page_around_them_is_indexed(hostile, hostile_run):
 
 
 def test_no_link_is_followed_out_of_the_pages_folder(hostile_run):
-    from indexer.query import SearchIndex
-    from indexer.request import parse_params
+    from indexer.search.query import SearchIndex
+    from indexer.search.request import parse_params
 
     ix = SearchIndex(hostile_run["index"])
     try:
@@ -120,7 +120,7 @@ def test_the_served_index_stayed_intact_and_followed(hostile_run):
 
 
 def test_script_urls_never_reach_the_api(hostile_run):
-    from indexer.query import SearchIndex
+    from indexer.search.query import SearchIndex
 
     ix = SearchIndex(hostile_run["index"])
     try:

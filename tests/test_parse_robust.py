@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from indexer.build import full_build
-from indexer.parse import PageError, decode_page, parse_page
-from indexer.query import SearchIndex
-from indexer.request import parse_params
+from indexer.index.build import full_build
+from indexer.pages.parse import PageError, decode_page, parse_page
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
 
 GOOD = """---
 title: Aspirin for Headache

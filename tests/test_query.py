@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.build import full_build
-from indexer.query import SearchIndex
-from indexer.request import ParamError, parse_params
+from indexer.index.build import full_build
+from indexer.search.query import SearchIndex
+from indexer.search.request import ParamError, parse_params
 
 from pagemaker import make_page, write_pages
 
@@ -344,8 +344,8 @@ def test_a_page_of_a_sort_is_the_same_as_sorting_everything(sort, desc):
     """The partitioned top of a sort equals the head of the full (missing-last) order."""
     from types import SimpleNamespace
 
-    from indexer.columns import MISSING
-    from indexer.query import _sorted_docs
+    from indexer.index.columns import MISSING
+    from indexer.search.query import _sorted_docs
 
     rng = np.random.default_rng(7)
     size = 5_000

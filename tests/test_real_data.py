@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from indexer.query import SearchIndex
-from indexer.request import parse_params
-from indexer.values import age_to_years
+from indexer.pages.values import age_to_years
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
 
 pytestmark = pytest.mark.realdata
 

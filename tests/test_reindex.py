@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from indexer.build import GuardError, PagesDirError, full_build, reindex
-from indexer.query import SearchIndex
-from indexer.request import parse_params
-from indexer.store import IndexStore, ReindexLocked
+from indexer.index.build import GuardError, PagesDirError, full_build, reindex
+from indexer.index.store import IndexStore, ReindexLocked
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
 
 from conftest import Server
 from pagemaker import make_page, pages_for, write_pages

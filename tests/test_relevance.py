@@ -10,11 +10,11 @@ import json
 
 import pytest
 
-from indexer.build import full_build, reindex
-from indexer.query import SearchIndex
-from indexer.request import parse_params
-from indexer.store import POINTER
-from indexer.synonyms import SynonymTable, normalise_phrase
+from indexer.index.build import full_build, reindex
+from indexer.index.store import POINTER
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
+from indexer.search.synonyms import SynonymTable, normalise_phrase
 
 from pagemaker import make_page, write_pages
 

@@ -1,8 +1,8 @@
 """The built-in sample corpus: realistic, complete and clean."""
 
-from indexer.parse import read_page
-from indexer.query import SearchIndex
-from indexer.request import STATUSES
+from indexer.pages.parse import read_page
+from indexer.search.query import SearchIndex
+from indexer.search.request import STATUSES
 
 
 def test_every_sample_page_parses(sample_pages):

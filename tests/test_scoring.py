@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from whoosh import query
 
-from indexer.build import reindex
-from indexer.scoring import FastScorer
-from indexer.store import IndexStore
-from indexer.textnorm import word_forms
+from indexer.index.build import reindex
+from indexer.index.store import IndexStore
+from indexer.index.textnorm import word_forms
+from indexer.search.scoring import FastScorer
 
 from pagemaker import make_page, pages_for, write_pages
 

@@ -9,11 +9,11 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from indexer.build import full_build
-from indexer.parse import decode_page, parse_page
-from indexer.schema import build_schema, record_to_document
-from indexer.segment_writer import FastSegmentWriter, TermPool
-from indexer.store import IndexStore
+from indexer.index.build import full_build
+from indexer.index.schema import build_schema, record_to_document
+from indexer.index.segment_writer import FastSegmentWriter, TermPool
+from indexer.index.store import IndexStore
+from indexer.pages.parse import decode_page, parse_page
 
 from pagemaker import make_page, pages_for, write_pages
 

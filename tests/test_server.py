@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.build import full_build
-from indexer.request import ALLOWED_PARAMS
+from indexer.index.build import full_build
+from indexer.search.request import ALLOWED_PARAMS
 
 from conftest import Server
 from openapi_check import OpenAPIChecker

@@ -1,7 +1,7 @@
 """Snippets: the best passage, cut at word boundaries, marked and escaped."""
 
-from indexer.schema import text_analyzer
-from indexer.snippets import best_passage
+from indexer.index.schema import text_analyzer
+from indexer.search.snippets import best_passage
 
 
 def snippet(texts, *terms):

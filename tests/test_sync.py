@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.sync import STATE_FILE, SyncError, sync
+from indexer.pages.sync import STATE_FILE, SyncError, sync
 
 from pagemaker import make_page
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from whoosh import fields
 
-from indexer.parse import decode_page, parse_page
-from indexer.schema import BODY, PART_FIELDS, build_schema, record_to_document
-from indexer.textnorm import SECTION_MARK
+from indexer.index.schema import BODY, PART_FIELDS, build_schema, record_to_document
+from indexer.index.textnorm import SECTION_MARK
+from indexer.pages.parse import decode_page, parse_page
 
 
 def _by_analyzer(field: fields.FieldType, value: str) -> list:

@@ -8,12 +8,19 @@ import time
 
 import pytest
 
-from indexer.build import full_build, reindex
-from indexer.query import SearchIndex
-from indexer.request import parse_params
-from indexer.sample import write_sample
-from indexer.store import IndexStore
-from indexer.warmup import HOT_FIELDS, HOT_TERMS_FILE, WARM_SHARE, load_hot_terms, warm, warm_order
+from indexer.index.build import full_build, reindex
+from indexer.index.store import IndexStore
+from indexer.pages.sample import write_sample
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
+from indexer.search.warmup import (
+    HOT_FIELDS,
+    HOT_TERMS_FILE,
+    WARM_SHARE,
+    load_hot_terms,
+    warm,
+    warm_order,
+)
 from webapp import create_app
 from webapp.state import get_index
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from indexer.config import load_settings
+from indexer.settings import load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -7,8 +7,8 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer import failpoints
-from indexer.request import parse_params
-from indexer.store import IndexUnavailable
+from indexer.index.store import IndexUnavailable
+from indexer.search.request import parse_params
 
 from .budget import time_budget
 from .errors import json_error

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from indexer.query import SearchTimeout
+from indexer.search.query import SearchTimeout
 
 
 @contextlib.contextmanager

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.query import SearchTimeout
-from indexer.request import ParamError
-from indexer.store import IndexUnavailable
+from indexer.index.store import IndexUnavailable
+from indexer.search.query import SearchTimeout
+from indexer.search.request import ParamError
 
 
 def wants_json() -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.request import (
+from indexer.index.schema import FACETS
+from indexer.search.request import (
     ENUM_VALUES,
     MAX_FACET_LIMIT,
     MAX_PER_PAGE,
@@ -16,7 +17,6 @@ from indexer.request import (
     MAX_RESULT_WINDOW,
     SORTS,
 )
-from indexer.schema import FACETS
 
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_INT = {"type": ["integer", "null"]}

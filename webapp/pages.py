@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
-from indexer.query import SearchResponse
-from indexer.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
-from indexer.schema import FACETS
+from indexer.index.schema import FACETS
+from indexer.search.query import SearchResponse
+from indexer.search.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
 
 from .budget import time_budget
 from .state import get_index

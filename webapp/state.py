@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from indexer.query import SearchIndex
+from indexer.search.query import SearchIndex
 
 _KEY = "trialsearch.index"
 

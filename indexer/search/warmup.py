@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..index.store import write_json_atomic
 from .scoring import FastScorer
-from .store import write_json_atomic
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .schema import FACETS_BY_NAME
+from ..index.schema import FACETS_BY_NAME
 
 STATUSES = (
     "RECRUITING",

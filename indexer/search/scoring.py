@@ -24,9 +24,9 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from .codec import PackedValues
-from .columns import column_array, posting_blocks, raw_postings, read_postings
-from .schema import POSITION_DTYPE, PackedPositions
+from ..index.codec import PackedValues
+from ..index.columns import column_array, posting_blocks, raw_postings, read_postings
+from ..index.schema import POSITION_DTYPE, PackedPositions
 
 B = 0.75
 K1 = 1.2

@@ -25,15 +25,15 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from . import failpoints
+from .. import failpoints
+from ..pages.parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
+from ..pages.record import StudyRecord
+from ..search.warmup import save_hot_terms
 from .columns import COLUMNS_FILE, Columns
 from .parallel import BuildResult, build_segments
-from .parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
-from .record import StudyRecord
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
 from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
-from .warmup import save_hot_terms
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Lists are TSV files (`preferred<TAB>synonym<TAB>source<TAB>id`, one header line),
 named in TRIALSEARCH_SYNONYMS (paths joined with the OS path separator; `none`
 turns expansion off). Without it the project's own short list of lay terms and
-abbreviations (indexer/data/synonyms.tsv) is used; the MeSH-based lists in
+abbreviations (indexer/search/data/synonyms.tsv) is used; the MeSH-based lists in
 ../shared/synonyms load the same way.
 
 Rows sharing an `id` form a group. A query phrase that is a term of a group is

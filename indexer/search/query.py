@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 from whoosh import qparser, query
 
-from .columns import MISSING, Columns
-from .request import ENUM_VALUES, ParamError, SearchRequest
-from .schema import (
+from ..index.columns import MISSING, Columns
+from ..index.schema import (
     AGE_SCALE,
     BODY,
     FACETS,
@@ -31,11 +30,12 @@ from .schema import (
     text_analyzer,
     unpack_record,
 )
+from ..index.store import GenerationInfo, IndexStore, IndexUnavailable
+from ..pages.values import date_key
+from .request import ENUM_VALUES, ParamError, SearchRequest
 from .scoring import FastScorer
 from .snippets import best_passage
-from .store import GenerationInfo, IndexStore, IndexUnavailable
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
-from .values import date_key
 from .warmup import load_hot_terms, start_warming, warm_order
 
 _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)

@@ -20,7 +20,8 @@ from whoosh import analysis, fields, formats
 from whoosh.columns import NumericColumn
 from whoosh.system import pack_uint
 
-from .record import StudyRecord
+from ..pages.record import StudyRecord
+from ..pages.values import date_key
 from .textnorm import (
     SECTION_MARK,
     SectionGaps,
@@ -29,7 +30,6 @@ from .textnorm import (
     index_terms,
     spelling_counts,
 )
-from .values import date_key
 
 VALUE_SEP = "\x1f"
 POSITION_DTYPE = np.dtype("<u4")
