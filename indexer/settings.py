@@ -1,31 +1,141 @@
-"""Settings read from the environment, so operators configure without code changes."""
+"""The one table of settings: name, environment variable, type, default, help.
+
+Operators configure trialsearch through the environment only. Every variable is
+declared here once; `load_settings` reads them all (once, at start) into a frozen
+`Settings` that is passed to whatever needs it — the app factory, the CLI, the
+gunicorn config. The README's settings table is checked against this one by a
+test, so the two cannot drift. A value that does not parse is a `SettingError`
+naming the variable, never a traceback deep inside a request.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, make_dataclass
 from pathlib import Path
+from typing import Any
+
+from .errors import SettingError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("expected a number of seconds, 0 or more")
+    return value
+
+
+def _path(text: str) -> Path:
+    return Path(text)
+
+
+def _default_workers() -> int:
+    return max(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where the pages and the index live, and how big a page may be."""
+class Setting:
+    """One setting; `default` is a value, or a function for defaults that depend on the
+    machine (the number of cores)."""
 
-    pages_dir: Path | None
-    index_dir: Path
-    max_page_bytes: int
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    shown_default: str  # the default as the README's table shows it
+
+    def default_value(self) -> Any:
+        return self.default() if callable(self.default) else self.default
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read TRIALSEARCH_* variables; the index defaults to the project's index_data/."""
+SETTINGS: tuple[Setting, ...] = (
+    Setting("pages_dir", "TRIALSEARCH_PAGES_DIR", _path, None,
+            "the mirror's folder of `NCT*.md` pages", "none (sample corpus)"),
+    Setting("index_dir", "TRIALSEARCH_INDEX_DIR", _path, PROJECT_ROOT / "index_data",
+            "where index generations live", "`index_data/`"),
+    Setting("max_page_bytes", "TRIALSEARCH_MAX_PAGE_BYTES", _positive_int, 4 * MIB,
+            "larger pages are skipped", "4 MiB"),
+    Setting("synonyms", "TRIALSEARCH_SYNONYMS", str, "",
+            "synonym lists (TSV `preferred, synonym, source, id`), joined with `:`; `none` "
+            "turns expansion off. The MeSH-based lists in `../shared/synonyms/` load the "
+            "same way", "`indexer/search/data/synonyms.tsv`"),
+    Setting("request_budget", "TRIALSEARCH_REQUEST_BUDGET", _seconds, 10.0,
+            "seconds a search may run before it is stopped and answered 503", "10"),
+    Setting("warm", "TRIALSEARCH_WARM", _bool, True,
+            "`0`: workers do not warm their caches when they open a generation "
+            "(`indexer/search/warmup.py`)", "1"),
+    Setting("workers", "WEB_CONCURRENCY", _positive_int, _default_workers,
+            "gunicorn workers (each warms its own caches: more than the cores is slower, "
+            "`bench/README.md`)", "one per core, at least 2"),
+    Setting("bind", "TRIALSEARCH_BIND", str, "127.0.0.1:8000",
+            "gunicorn bind address (Procfile)", "`127.0.0.1:8000`"),
+    Setting("worker_timeout", "TRIALSEARCH_WORKER_TIMEOUT", _positive_int, 30,
+            "seconds before gunicorn kills a silent worker (keep it above the request "
+            "budget)", "30"),
+    Setting("max_requests", "TRIALSEARCH_MAX_REQUESTS", _positive_int, 5000,
+            "requests before a worker is recycled (closed Whoosh searchers keep file "
+            "descriptors)", "5000"),
+    Setting("access_log", "TRIALSEARCH_ACCESS_LOG", str, "-",
+            "gunicorn's access log (`-`: standard output)", "`-`"),
+    Setting("log_level", "TRIALSEARCH_LOG_LEVEL", str, "info",
+            "gunicorn's log level", "`info`"),
+)  # fmt: skip
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+Settings = make_dataclass(
+    "Settings",
+    [(setting.name, Any) for setting in SETTINGS],
+    frozen=True,
+    namespace={"__doc__": "Every setting's value, read once from the environment."},
+)
+
+
+def read_setting(name: str, env: Mapping[str, str] | None = None) -> Any:
+    """One setting's value from `env` (the process environment by default)."""
+    setting = SETTINGS_BY_NAME[name]
     env = os.environ if env is None else env
-    pages = env.get("TRIALSEARCH_PAGES_DIR") or None
-    index = env.get("TRIALSEARCH_INDEX_DIR") or str(PROJECT_ROOT / "index_data")
-    max_bytes = int(env.get("TRIALSEARCH_MAX_PAGE_BYTES") or 4 * 1024 * 1024)
-    return Settings(
-        pages_dir=Path(pages) if pages else None,
-        index_dir=Path(index),
-        max_page_bytes=max_bytes,
-    )
+    text = env.get(setting.env)
+    if text is None or not text.strip():
+        return setting.default_value()
+    try:
+        return setting.parse(text.strip())
+    except ValueError as exc:
+        raise SettingError(f"{setting.env}={text!r} is not valid: {exc}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Any:
+    """Every setting from the environment; keyword arguments override single values."""
+    values = {s.name: read_setting(s.name, env) for s in SETTINGS}
+    unknown = set(overrides) - set(values)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    return Settings(**values)
+
+
+def settings_table() -> str:
+    """The README's settings table, made from this one (a test keeps them equal)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{s.env}` | {s.shown_default} | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)

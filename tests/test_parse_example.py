@@ -1,6 +1,6 @@
 """The parser reads every field of the real example page exactly."""
 
-from indexer.pages.parse import read_page
+from indexer.pages.files import read_record as read_page
 
 
 def test_example_page_frontmatter_and_key_facts(example_page):

@@ -1,6 +1,6 @@
 """The built-in sample corpus: realistic, complete and clean."""
 
-from indexer.pages.parse import read_page
+from indexer.pages.files import read_record as read_page
 from indexer.search.query import SearchIndex
 from indexer.search.request import STATUSES
 

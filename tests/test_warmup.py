@@ -9,18 +9,12 @@ import time
 import pytest
 
 from indexer.index.build import full_build, reindex
+from indexer.index.hot_terms import HOT_FIELDS, HOT_TERMS_FILE, load_hot_terms
 from indexer.index.store import IndexStore
 from indexer.pages.sample import write_sample
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
-from indexer.search.warmup import (
-    HOT_FIELDS,
-    HOT_TERMS_FILE,
-    WARM_SHARE,
-    load_hot_terms,
-    warm,
-    warm_order,
-)
+from indexer.search.warmup import WARM_SHARE, warm, warm_order
 from webapp import create_app
 from webapp.state import get_index
 

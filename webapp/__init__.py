@@ -15,17 +15,18 @@ from indexer.settings import load_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app over the index that the settings name; `test_config` overrides any key."""
     app = Flask(__name__)
     settings = load_settings()
     app.config.from_mapping(
+        SETTINGS=settings,
         INDEX_DIR=str(settings.index_dir),
         JSON_SORT_KEYS=False,
         # seconds a request may search before it is stopped (gunicorn's timeout is 30)
-        REQUEST_BUDGET=10.0,
+        REQUEST_BUDGET=settings.request_budget,
         # warm each worker's caches when it opens a generation (TRIALSEARCH_WARM=0: off)
-        WARM=True,
+        WARM=settings.warm,
     )
-    app.config.from_prefixed_env("TRIALSEARCH")
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False

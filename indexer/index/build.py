@@ -12,7 +12,6 @@ one untouched.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -26,28 +25,30 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from .. import failpoints
-from ..pages.parse import DEFAULT_MAX_PAGE_BYTES, PageError, decode_page, parse_page
+from ..atomic import write_json_atomic
+from ..errors import GuardError, PageError, PagesDirError
+from ..pages.files import (
+    DEFAULT_MAX_PAGE_BYTES,
+    check_pages_dir,
+    find_pages,
+    read_page,
+)
+from ..pages.files import relative_name as _rel
 from ..pages.record import StudyRecord
-from ..search.warmup import save_hot_terms
 from .columns import COLUMNS_FILE, Columns
+from .hot_terms import save_hot_terms
 from .parallel import BuildResult, build_segments
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
-from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now, write_json_atomic
+from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 MANIFEST = "manifest.json"
+# a reindex that would drop more than this share of the studies is refused
+MAX_REMOVE_SHARE = 0.2
 _NOT_LINKED = {"meta.json", MANIFEST, COLUMNS_FILE}
-
-
-class PagesDirError(Exception):
-    """The pages folder is missing, unreadable or empty: nothing was touched."""
-
-
-class GuardError(Exception):
-    """The reindex would lose too much of the live index: nothing was changed."""
 
 
 @dataclass
@@ -82,7 +83,7 @@ class ReindexReport:
 class Options:
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
     procs: int | None = None
-    max_remove: float = 0.2
+    max_remove: float = MAX_REMOVE_SHARE
     allow_removals: bool = False
     on_start: Callable[[int], None] | None = None
     progress: Progress | None = None
@@ -95,82 +96,25 @@ class ParsedPage:
     entry: dict[str, Any]
 
 
-def check_pages_dir(pages_dir: Path | str | None) -> Path:
-    if pages_dir is None:
-        raise PagesDirError("no pages folder given (use --pages or TRIALSEARCH_PAGES_DIR)")
-    path = Path(pages_dir)
-    if not path.exists():
-        raise PagesDirError(f"pages folder {path} does not exist")
-    if not path.is_dir():
-        raise PagesDirError(f"pages folder {path} is not a folder")
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise PagesDirError(f"pages folder {path} is not readable")
-    return path
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
-    """Every *.md file under pages_dir, sorted; links leading outside are refused."""
-    root = pages_dir.resolve()
-    pages: list[Path] = []
-    refused: list[dict[str, str]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in dirnames:
-            if name.endswith(".md"):
-                refused.append({"file": _rel(base / name, root), "reason": "is a directory"})
-        for name in sorted(filenames):
-            if not name.endswith(".md"):
-                continue
-            path = base / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                reason = "symlink points outside the pages folder"
-                refused.append({"file": _rel(path, root), "reason": reason})
-                continue
-            pages.append(path)
-    pages.sort()
-    return pages, refused
-
-
 def read_one(path: Path, rel: str, max_bytes: int, report: ReindexReport) -> ParsedPage | None:
     """Parse one page; a bad one goes into the report and gives None."""
-    page = read_page(path, rel, max_bytes)
+    page = try_page(path, rel, max_bytes)
     if isinstance(page, str):
         report.skipped.append({"file": rel, "reason": page})
         return None
     return page
 
 
-def read_page(path: Path, rel: str, max_bytes: int) -> ParsedPage | str:
-    """Parse one page, or say why it cannot be indexed (the writer processes' reader)."""
+def try_page(path: Path, rel: str, max_bytes: int) -> ParsedPage | str:
+    """The page, or why it cannot be indexed: the writer processes send back either."""
     try:
-        st = path.stat()
-        if st.st_size > max_bytes:
-            raise PageError(f"page is {st.st_size} bytes, over the {max_bytes}-byte limit")
-        data = path.read_bytes()
-        record = parse_page(decode_page(data), expected_id=path.stem)
+        page = read_page(path, max_bytes)
     except PageError as exc:
         return str(exc)
-    except OSError as exc:
-        return f"cannot read file: {exc.strerror}"
     except Exception as exc:  # a parser bug must not stop the run; report it instead
         log.exception("unexpected error parsing %s", rel)
         return f"unexpected error: {exc!r}"
-    entry = {
-        "nct_id": record.nct_id,
-        "size": st.st_size,
-        "mtime_ns": st.st_mtime_ns,
-        "sha1": hashlib.sha1(data).hexdigest(),
-        "last_seen_at": record.last_seen_at,
-    }
-    return ParsedPage(rel, record, entry)
+    return ParsedPage(rel, page.record, page.manifest_entry())
 
 
 def reindex(
@@ -274,7 +218,7 @@ def _full(
     result = build_segments(
         building,
         named,
-        partial(read_page, max_bytes=opts.max_page_bytes),
+        partial(try_page, max_bytes=opts.max_page_bytes),
         procs,
         tick,
         before_commit=check,

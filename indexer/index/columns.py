@@ -9,7 +9,6 @@ documents, and a filter is a boolean mask — exact, and fast at any result size
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
+from ..atomic import write_atomic
 from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 
 MISSING = np.int64(NUMBER_MISSING)
@@ -172,10 +172,7 @@ class Columns:
             arrays[f"facet.{name}.values"] = np.array(json.dumps(column.values, ensure_ascii=False))
         for name, values in self.numbers.items():
             arrays[f"number.{name}"] = values
-        tmp = directory / f".{COLUMNS_FILE}.tmp"
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, directory / COLUMNS_FILE)
+        write_atomic(directory / COLUMNS_FILE, lambda handle: np.savez(handle, **arrays))
 
     def _facet(self, reader, field: str) -> FacetColumn:
         values: list[str] = []

@@ -26,6 +26,9 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
+from ..atomic import write_json_atomic
+from ..errors import IndexUnavailable, ReindexLocked
+
 POINTER = "CURRENT.json"
 LOCK = ".reindex.lock"
 GEN_PREFIX = "gen-"
@@ -50,14 +53,6 @@ def _is_index_file(name: str) -> bool:
     return name.endswith(_STAMPED)
 
 
-class IndexUnavailable(Exception):
-    """No usable index: never built, or unreadable. The message says which."""
-
-
-class ReindexLocked(Exception):
-    """Another reindex holds the lock."""
-
-
 @dataclass
 class GenerationInfo:
     """What CURRENT.json says about the live index."""
@@ -75,22 +70,6 @@ class GenerationInfo:
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file, fsync it, and rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class IndexStore:

@@ -14,6 +14,7 @@ from typing import Any
 import frontmatter
 import yaml
 
+from ..errors import PageError
 from .record import (
     Arm,
     Eligibility,
@@ -50,7 +51,6 @@ KNOWN_KEYS = {
     "last_seen_at",
     "source",
 }
-DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FACT = re.compile(r"^-\s+\*\*(.+?):\*\*\s*(.*)$")
@@ -62,10 +62,6 @@ _MORE_LOCATIONS = re.compile(r"^-\s+…\s+and\s+(\d+)\s+more\s+locations?", re.I
 _CHANGE = re.compile(r"^-\s+`([^`]+)`\s*(?:—\s*(.*?))?\s*(?:_\((.*?)\)_)?\s*$")
 _NCT_IN_BODY = re.compile(r"\*\*NCT ID:\*\*\s*\[?(NCT\d{8})")
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
-
-
-class PageError(Exception):
-    """A page that cannot be indexed; the message is the reason shown to the operator."""
 
 
 MAX_YAML_DEPTH = 20
@@ -120,21 +116,6 @@ def _comma_conditions() -> frozenset[str]:
     path = Path(__file__).with_name("data") / "comma_conditions.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def read_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> StudyRecord:
-    """Read and parse the page at `path`; raise PageError with the reason it was refused."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
-    if size > max_bytes:
-        raise PageError(f"page is {size} bytes, over the {max_bytes}-byte limit")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_page(decode_page(data), expected_id=path.stem)
 
 
 def decode_page(data: bytes) -> str:

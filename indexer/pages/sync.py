@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -25,6 +23,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ..atomic import write_bytes_atomic
+from ..errors import SyncError
 from .parse import PageError, decode_page, parse_page
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ STATE_FILE = ".sync-state.json"
 USER_AGENT = "trialsearch-sync/1 (+https://clinicaltrials.gov mirror reader)"
 _NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.IGNORECASE)
 _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
-
-
-class SyncError(Exception):
-    """Nothing could be synced (the page list could not be had); nothing was changed."""
 
 
 @dataclass
@@ -147,19 +143,6 @@ def _load_state(pages_dir: Path) -> dict[str, dict[str, str]]:
         return {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _looks_like_html(resp: requests.Response, body: bytes) -> bool:
     kind = resp.headers.get("Content-Type", "").lower()
     head = body[:200].lstrip().lower()
@@ -207,7 +190,7 @@ def fetch_one(
     if path.exists() and path.read_bytes() == body:
         status = "unchanged"
     else:
-        _write_atomic(path, body)
+        write_bytes_atomic(path, body)
         status = "fetched"
     new_state = {"url": url}
     if resp.headers.get("ETag"):
@@ -275,7 +258,7 @@ def sync(
                     new_state[nct] = page_state
                 if progress:
                     progress(1)
-        _write_atomic(pages / STATE_FILE, json.dumps(new_state, indent=0).encode())
+        write_bytes_atomic(pages / STATE_FILE, json.dumps(new_state, indent=0).encode())
     finally:
         session.close()
     report.seconds = round(time.perf_counter() - started, 3)

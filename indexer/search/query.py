@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 from whoosh import qparser, query
 
+from ..errors import SearchTimeout
 from ..index.columns import MISSING, Columns
+from ..index.hot_terms import load_hot_terms
 from ..index.schema import (
     AGE_SCALE,
     BODY,
@@ -36,7 +38,7 @@ from .request import ENUM_VALUES, ParamError, SearchRequest
 from .scoring import FastScorer
 from .snippets import best_passage
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
-from .warmup import load_hot_terms, start_warming, warm_order
+from .warmup import start_warming, warm_order
 
 _NCT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.IGNORECASE)
 _BARE_NCT = re.compile(r"(?<![\w-])(\d{8})(?![\w-])")
@@ -53,10 +55,6 @@ FEW_RESULTS = 3
 MAX_TERMS = 32
 MIN_WILDCARD_PREFIX = 3
 MAX_EXPANSIONS = 2000
-
-
-class SearchTimeout(Exception):
-    """The request ran past its time budget and was stopped."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import ParamError
 from ..index.schema import FACETS_BY_NAME
 
 STATUSES = (
@@ -73,29 +74,6 @@ MAX_FACET_LIMIT = 500
 MAX_RESULT_WINDOW = 10_000
 MAX_FILTER_VALUES = 50
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
-
-
-class ParamError(ValueError):
-    """A request parameter that cannot be honoured; becomes HTTP 400."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        param: str | None = None,
-        allowed: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.param = param
-        self.allowed = list(allowed) if allowed is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"code": self.code, "message": self.message, "param": self.param}
-        if self.allowed is not None:
-            data["allowed"] = self.allowed
-        return data
 
 
 @dataclass

@@ -24,8 +24,11 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..settings import read_setting
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +179,14 @@ _CACHE: dict[tuple[str, ...], SynonymTable] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def configured_paths(env: dict[str, str] | None = None) -> list[Path]:
-    """The lists TRIALSEARCH_SYNONYMS names, the built-in one by default, none for `none`."""
-    env = os.environ if env is None else env
-    value = env.get("TRIALSEARCH_SYNONYMS")
-    if value is None or not value.strip():
+def configured_paths(env: Mapping[str, str] | None = None) -> list[Path]:
+    """The lists TRIALSEARCH_SYNONYMS names, the built-in one by default, none for `none`.
+
+    Read at each call, not once: the lists are cached by their paths (`get_table`), so
+    this costs a dictionary look-up, and a process may switch lists without a restart.
+    """
+    value = read_setting("synonyms", env)
+    if not value.strip():
         return [DEFAULT_LIST]
     if value.strip().lower() == "none":
         return []

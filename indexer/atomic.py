@@ -1,0 +1,67 @@
+"""The one way a file is replaced: a reader sees the old file or the new, never half.
+
+Pointer files, manifests, column arrays, hot-term lists and synced pages all go
+through here, so each is fsynced before the rename and the folder after it (a
+crash right after the rename must not bring back the old name with no data), and
+a replaced file keeps a readable mode (mkstemp makes 0600 files, which a web
+worker running as another user could not open).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+# files the service writes are world-readable unless the existing file says otherwise
+DEFAULT_MODE = 0o644
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None], mode: int | None = None) -> None:
+    """Write `path` through `write(handle)` into a temp file, then rename it into place.
+
+    `mode` defaults to the replaced file's mode, or 0644 for a new file.
+    """
+    path = Path(path)
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = DEFAULT_MODE
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace `path` with `data`."""
+    write_atomic(path, lambda handle: handle.write(data), mode)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Replace `path` with `data` as UTF-8 JSON (one line per key, for diffs and eyes)."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable; a filesystem that cannot is let be."""
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

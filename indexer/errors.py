@@ -1,0 +1,131 @@
+"""The one exception tree: what went wrong, and how each surface reports it.
+
+Every error trialsearch raises on purpose derives from `TrialsearchError`, which
+carries the HTTP status the web layer answers with, the CLI's exit code, and a
+machine-readable `code`. So `webapp/errors.py` has one handler, the CLI maps exit
+codes in one place (`exit_code`), and a new surface (an MCP server) reads the same
+three attributes. It owns no behaviour beyond that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# Exit codes of `trialsearch` (each command's --help lists those it can return).
+EXIT_OK = 0
+EXIT_SKIPPED = 1  # --strict: some pages were skipped or failed
+EXIT_USAGE = 2  # a bad option, parameter, setting or pages folder: nothing touched
+EXIT_GUARD = 3  # the reindex would remove too many studies
+EXIT_LOCKED = 4  # another reindex holds the lock
+EXIT_INDEX = 5  # the index could not be read or written
+EXIT_SYNC = 6  # the mirror's page list could not be had
+EXIT_TIMEOUT = 7  # a search ran past its time budget
+
+
+class TrialsearchError(Exception):
+    """Base of every deliberate error: a message for people plus how to report it."""
+
+    http_status = 500
+    exit_code = EXIT_INDEX
+    code = "error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def public_message(self) -> str:
+        """What a client may be told (no paths of this machine)."""
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.public_message(), "param": None}
+
+
+class ParamError(TrialsearchError, ValueError):
+    """A request parameter that cannot be honoured."""
+
+    http_status = 400
+    exit_code = EXIT_USAGE
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        param: str | None = None,
+        allowed: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+        self.allowed = list(allowed) if allowed is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "param": self.param}
+        if self.allowed is not None:
+            data["allowed"] = self.allowed
+        return data
+
+
+class SettingError(TrialsearchError, ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+    exit_code = EXIT_USAGE
+    code = "bad_setting"
+
+
+class IndexUnavailable(TrialsearchError):
+    """No usable index: never built, or unreadable. The message says which."""
+
+    http_status = 503
+    exit_code = EXIT_INDEX
+    code = "index_unavailable"
+
+    def public_message(self) -> str:
+        return "The search index is not available right now. Please try again shortly."
+
+
+class SearchTimeout(TrialsearchError):
+    """The request ran past its time budget and was stopped."""
+
+    http_status = 503
+    exit_code = EXIT_TIMEOUT
+    code = "timeout"
+
+    def public_message(self) -> str:
+        return f"The search was stopped: {self.message}. Narrow it (fewer words, more filters)."
+
+
+class PageError(TrialsearchError):
+    """A page that cannot be indexed; the message is the reason reported for it."""
+
+    exit_code = EXIT_SKIPPED
+    code = "bad_page"
+
+
+class PagesDirError(TrialsearchError):
+    """The pages folder is missing, unreadable or empty: nothing was touched."""
+
+    exit_code = EXIT_USAGE
+    code = "pages_dir"
+
+
+class GuardError(TrialsearchError):
+    """The reindex would lose too much of the live index: nothing was changed."""
+
+    exit_code = EXIT_GUARD
+    code = "removal_guard"
+
+
+class ReindexLocked(TrialsearchError):
+    """Another reindex holds the lock."""
+
+    exit_code = EXIT_LOCKED
+    code = "reindex_locked"
+
+
+class SyncError(TrialsearchError):
+    """The page list could not be had: nothing was fetched or changed."""
+
+    exit_code = EXIT_SYNC
+    code = "sync_failed"

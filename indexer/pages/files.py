@@ -1,0 +1,132 @@
+"""The pages folder on disk: which files are pages, and reading one safely.
+
+The one place a page file is opened. A mirror folder is untrusted: a name that is
+not UTF-8, a FIFO or device named like a page, a symlink leading out of the folder
+or a file over the size limit is refused with a reason, never read (a FIFO would
+block a reindex forever while it holds the lock). Pages are named by their path
+relative to the folder, however the folder itself was spelled, so the manifest
+keys of an incremental reindex do not depend on the working directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import PageError, PagesDirError
+from ..settings import SETTINGS_BY_NAME
+from .parse import decode_page, parse_page
+from .record import StudyRecord
+
+DEFAULT_MAX_PAGE_BYTES = SETTINGS_BY_NAME["max_page_bytes"].default
+
+
+@dataclass
+class PageFile:
+    """A page read and parsed, with what the reindex's manifest remembers of its file."""
+
+    record: StudyRecord
+    size: int
+    mtime_ns: int
+    sha1: str
+
+    def manifest_entry(self) -> dict[str, Any]:
+        return {
+            "nct_id": self.record.nct_id,
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "sha1": self.sha1,
+            "last_seen_at": self.record.last_seen_at,
+        }
+
+
+def check_pages_dir(pages_dir: Path | str | None) -> Path:
+    """The pages folder, resolved; PagesDirError says why it cannot be used."""
+    if pages_dir is None:
+        raise PagesDirError("no pages folder given (use --pages or TRIALSEARCH_PAGES_DIR)")
+    path = Path(pages_dir)
+    if not path.exists():
+        raise PagesDirError(f"pages folder {path} does not exist")
+    if not path.is_dir():
+        raise PagesDirError(f"pages folder {path} is not a folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise PagesDirError(f"pages folder {path} is not readable")
+    return path.resolve()
+
+
+def relative_name(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _printable(name: str) -> str:
+    """A file name that may hold undecodable bytes, safe to print and to store as JSON."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
+    """Every *.md file under pages_dir, sorted, and the refused ones with their reasons."""
+    root = pages_dir.resolve()
+    pages: list[Path] = []
+    refused: list[dict[str, str]] = []
+
+    def refuse(path: Path, reason: str) -> None:
+        refused.append({"file": _printable(relative_name(path, root)), "reason": reason})
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        base = Path(dirpath)
+        for name in dirnames:
+            if name.endswith(".md"):
+                refuse(base / name, "is a directory")
+        for name in sorted(filenames):
+            if not name.endswith(".md"):
+                continue
+            path = base / name
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                refuse(path, "file name is not valid UTF-8")
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                refuse(path, "symlink points outside the pages folder")
+                continue
+            pages.append(path)
+    pages.sort()
+    return pages, refused
+
+
+def read_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> PageFile:
+    """Read and parse the page at `path`; PageError gives the reason it was refused."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; checked before reading
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise PageError("not a regular file")
+        if st.st_size > max_bytes:
+            raise PageError(f"page is {st.st_size} bytes, over the {max_bytes}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise PageError(f"cannot read file: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew while being read
+        raise PageError(f"page is over the {max_bytes}-byte limit")
+    record = parse_page(decode_page(data), expected_id=path.stem)
+    return PageFile(record, len(data), st.st_mtime_ns, hashlib.sha1(data).hexdigest())
+
+
+def read_record(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> StudyRecord:
+    """Just the study on the page at `path` (for tools and tests that need no manifest)."""
+    return read_page(path, max_bytes).record
