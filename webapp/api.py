@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer import failpoints
 from indexer.index.store import IndexUnavailable
+from indexer.pages.values import NCT_ID_ANY_CASE
 from indexer.search.request import parse_params
 
 from .budget import time_budget
@@ -16,7 +15,6 @@ from .openapi import openapi_document
 from .state import get_index
 
 bp = Blueprint("api", __name__)
-_NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 
 
 @bp.get("/api/search")
@@ -30,7 +28,7 @@ def search():
 
 @bp.get("/api/trials/<nct_id>")
 def trial(nct_id: str):
-    if not _NCT.match(nct_id):
+    if not NCT_ID_ANY_CASE.fullmatch(nct_id):
         return json_error(
             400,
             "invalid_nct_id",

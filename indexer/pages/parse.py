@@ -144,9 +144,9 @@ def parse_page(text: str, expected_id: str | None = None) -> StudyRecord:
             reason = "no nct_id in the frontmatter" if meta else "no frontmatter and no NCT ID"
             raise PageError(reason)
         nct_id = match.group(1)
-    if not NCT_ID.match(nct_id):
+    if not NCT_ID.fullmatch(nct_id):
         raise PageError(f"invalid nct_id {nct_raw!r} (expected NCT followed by 8 digits)")
-    if expected_id and NCT_ID.match(expected_id.upper()) and expected_id.upper() != nct_id:
+    if expected_id and NCT_ID.fullmatch(expected_id.upper()) and expected_id.upper() != nct_id:
         raise PageError(f"file name says {expected_id} but the page's nct_id is {nct_id}")
 
     facts = _facts(sections.get("key facts", []))

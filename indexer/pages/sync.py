@@ -26,13 +26,13 @@ from urllib3.util.retry import Retry
 from ..atomic import write_bytes_atomic
 from ..errors import SyncError
 from .parse import PageError, decode_page, parse_page
+from .values import NCT_ID_ANY_CASE
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = ".sync-state.json"
 USER_AGENT = "trialsearch-sync/1 (+https://clinicaltrials.gov mirror reader)"
-_NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.IGNORECASE)
-_NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
+_NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.ASCII | re.IGNORECASE)
 
 
 @dataclass
@@ -103,7 +103,9 @@ def discover(
             item = line.strip()
             if not item or item.startswith("#"):
                 continue
-            urls.append(urljoin(base, f"{item.upper()}.md") if _NCT.match(item) else item)
+            urls.append(
+                urljoin(base, f"{item.upper()}.md") if NCT_ID_ANY_CASE.fullmatch(item) else item
+            )
     else:
         urls = _sitemap_urls(session, urljoin(base, "sitemap.xml"), timeout, depth=0)
     pairs: dict[str, str] = {}

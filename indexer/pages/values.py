@@ -16,8 +16,14 @@ _UNIT_YEARS = {
     "hour": 1.0 / (365.25 * 24),
     "minute": 1.0 / (365.25 * 24 * 60),
 }
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
-NCT_ID = re.compile(r"^NCT\d{8}$")
+# The patterns of the format, defined once. re.ASCII: `\d` is 0-9 only (without it,
+# Arabic-Indic or full-width digits pass and then fail in int()); use them with
+# fullmatch, since `$` also matches before a final newline.
+DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?", re.ASCII)
+NCT_ID = re.compile(r"NCT\d{8}", re.ASCII)
+NCT_ID_ANY_CASE = re.compile(r"NCT\d{8}", re.ASCII | re.IGNORECASE)
+# an NCT ID as people type it in a query: any case, a space, leading zeros dropped
+NCT_IN_TEXT = re.compile(r"\bNCT\s?0*(\d{1,8})\b", re.ASCII | re.IGNORECASE)
 
 
 def unescape_markdown(text: str) -> str:
@@ -48,9 +54,9 @@ def normalize_date(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    if isinstance(value, int) or re.fullmatch(r"\d{8}", text):
+    if isinstance(value, int) or re.fullmatch(r"\d{8}", text, re.ASCII):
         text = f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 else text
-    match = _DATE.match(text[:10]) or _DATE.match(text[:7])
+    match = DATE.fullmatch(text[:10]) or DATE.fullmatch(text[:7])
     if not match:
         return None
     year, month, day = match.group(1), match.group(2), match.group(3)
@@ -65,7 +71,7 @@ def date_key(value: str | None) -> int | None:
     """A sortable integer for a date: 'YYYY-MM' counts as the first day of the month."""
     if not value:
         return None
-    match = _DATE.match(value)
+    match = DATE.fullmatch(value)
     if not match:
         return None
     return int(match.group(1)) * 10000 + int(match.group(2)) * 100 + int(match.group(3) or 1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ParamError
 from ..index.schema import FACETS_BY_NAME
+from ..pages.values import DATE
 
 STATUSES = (
     "RECRUITING",
@@ -73,7 +74,6 @@ MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 500
 MAX_RESULT_WINDOW = 10_000
 MAX_FILTER_VALUES = 50
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 
 @dataclass
@@ -170,7 +170,7 @@ def _date(params: Mapping[str, list[str]], name: str) -> str | None:
     text = _one(params, name)
     if text is None:
         return None
-    match = _DATE.match(text)
+    match = DATE.fullmatch(text)
     ok = bool(match)
     if match:
         month, day = int(match.group(2)), int(match.group(3) or 1)

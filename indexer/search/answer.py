@@ -1,0 +1,88 @@
+"""The recipe of a search: text → matches → page of hits, facet counts, suggestion.
+
+Each step is its own module (text, matching, ordering, hits, facets, suggest);
+this one only puts them in order and shapes the one `SearchResponse` that the
+JSON view, the HTML view and the CLI render.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from .facets import count_drill_sideways
+from .hits import SNIPPET_ANALYZER, make_hit, nct_of
+from .matching import match
+from .ordering import page_of_hits
+from .request import SearchRequest
+from .suggest import FEW_RESULTS, suggest
+from .text import parse_text
+
+if TYPE_CHECKING:
+    from .reader import Snapshot
+
+
+@dataclass
+class SearchResponse:
+    """The one result shape, rendered as JSON, HTML and terminal text."""
+
+    query: dict[str, Any]
+    total: int
+    page: int
+    per_page: int
+    results: list[dict[str, Any]]
+    facets: dict[str, list[dict[str, Any]]]
+    suggestion: str | None
+    index: dict[str, Any]
+    took_ms: float
+    pinned: list[str] = field(default_factory=list)
+    expansions: list[dict[str, Any]] = field(default_factory=list)
+    # facets with more non-zero values than facet_limit lists (not in the JSON answer,
+    # whose shape is fixed; the HTML page offers "more" for them)
+    truncated_facets: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response as JSON-ready data. Its parts are built for this response alone,
+        so they are handed over as they are (`asdict` deep-copied every hit and facet
+        value on every request)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in _JSON_FIELDS}
+
+
+def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
+    """Answer one request on one snapshot."""
+    started = time.perf_counter()
+    text = parse_text(snap, req.q, req.exact)
+    matches = match(snap, req, text)
+    has_query = text is not None and text.query is not None
+    page_docs, scores = page_of_hits(snap.columns, matches, req, has_query)
+    terms = text.terms if text is not None else frozenset()
+    results = [
+        make_hit(snap.searcher, doc, scores.get(doc), terms, SNIPPET_ANALYZER) for doc in page_docs
+    ]
+    facet_lists = count_drill_sideways(snap.columns, matches, req)
+    total = matches.total
+    suggestion = None
+    if text is not None and total < FEW_RESULTS:
+        suggestion = suggest(snap, req, total)
+    return SearchResponse(
+        query=req.to_dict(),
+        total=total,
+        page=req.page,
+        per_page=req.per_page,
+        results=results,
+        facets={facet.name: facet.items for facet in facet_lists},
+        suggestion=suggestion,
+        index=snap.index_info(),
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        pinned=[nct_of(snap.searcher, d) for d in matches.pinned],
+        expansions=[e.to_dict() for e in text.expansions] if text else [],
+        truncated_facets=[facet.name for facet in facet_lists if facet.truncated],
+    )
+
+
+_JSON_FIELDS = {f.name for f in fields(SearchResponse)} - {"truncated_facets"}

@@ -1,0 +1,61 @@
+"""One hit as the API shows it: the study's key fields and its best snippet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..index.schema import text_analyzer, unpack_record
+from .snippets import best_passage
+
+# one analyzer for every request's snippets, so its cache of analysed words lasts
+SNIPPET_ANALYZER = text_analyzer()
+
+
+def nct_of(searcher: Any, doc: int) -> str:
+    return searcher.stored_fields(doc)["nct_id"]
+
+
+def make_hit(
+    searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
+) -> dict[str, Any]:
+    record = unpack_record(searcher.stored_fields(doc)["record"])
+    snippet = best_passage(_snippet_sources(record), terms, analyzer)
+    return {
+        "nct_id": record["nct_id"],
+        "title": record["title"],
+        "overall_status": record.get("overall_status"),
+        "phases": record.get("phases") or [],
+        "study_type": record.get("study_type"),
+        "sponsor": record.get("sponsor"),
+        "conditions": record.get("conditions") or [],
+        "countries": record.get("countries") or [],
+        "enrollment": record.get("enrollment"),
+        "start_date": record.get("start_date"),
+        "last_update": record.get("last_update"),
+        "canonical_url": record.get("canonical_url"),
+        "clinicaltrials_gov": record.get("clinicaltrials_gov"),
+        "score": round(score, 4) if score is not None else None,
+        "snippet": snippet,
+    }
+
+
+def _snippet_sources(record: dict[str, Any]) -> list[str | None]:
+    """Texts a snippet may come from, best first; the title is shown anyway."""
+
+    def described(items: list[dict[str, Any]], name: str) -> str:
+        return "; ".join(
+            f"{item.get(name)}" + (f": {item['description']}" if item.get("description") else "")
+            for item in items
+        )
+
+    return [
+        record.get("brief_summary"),
+        record.get("detailed_description"),
+        "Conditions: " + "; ".join(record.get("conditions") or []),
+        "Interventions: " + described(record.get("interventions") or [], "name"),
+        "Arms: " + described(record.get("arms") or [], "label"),
+        "Outcomes: " + described(record.get("primary_outcomes") or [], "measure"),
+        (record.get("eligibility") or {}).get("criteria"),
+        "Sponsor: " + (record.get("sponsor") or ""),
+        "Locations: " + "; ".join(loc.get("text") or "" for loc in record.get("locations") or []),
+    ]

@@ -1,0 +1,119 @@
+"""Which documents a request matches, computed once and read by everything after.
+
+`match` turns a request and its parsed text into `Matches`: the text-and-range
+matches (`base`), one mask per selected facet, their conjunction (`final`), the
+relevance of every document, and the pinned documents. The total, the page of
+hits, the drill-sideways facet counts and the suggestion's count all read it, so
+no part of a request parses or evaluates the query a second time.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ParamError
+from ..index.columns import Columns
+from ..index.schema import AGE_SCALE
+from ..pages.values import date_key
+from .request import ENUM_VALUES, SearchRequest
+from .text import ParsedText
+
+if TYPE_CHECKING:
+    from .reader import Snapshot
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The documents a request matches, as boolean masks over the generation."""
+
+    base: np.ndarray  # text, pinned IDs and ranges, live documents only
+    facet_masks: dict[str, np.ndarray]  # one per facet with selected values
+    final: np.ndarray  # base and every facet mask
+    relevance: np.ndarray | None  # per-document score; None without a text query
+    pinned: tuple[int, ...]  # documents named by NCT ID that pass every filter
+
+    @property
+    def total(self) -> int:
+        return int(self.final.sum())
+
+
+def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matches:
+    """Every mask a request needs; unknown facet values are refused first."""
+    cols = snap.columns
+    _selected_values(cols, req)
+    matched = cols.live.copy()
+    relevance: np.ndarray | None = None
+    pinned_docs: list[int] = []
+    if text is not None:
+        matched[:] = False
+        if text.query is not None:
+            hits, relevance = snap.scorer.evaluate(text.query)
+            matched |= hits
+        for nct in text.pinned:
+            doc = snap.searcher.document_number(nct_id=nct)
+            if doc is not None:
+                pinned_docs.append(doc)
+                matched[doc] = True
+    base = matched & _range_masks(cols, req) & cols.live  # counts assume live documents
+    facet_masks = {
+        name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
+    }
+    final = base.copy()
+    for fmask in facet_masks.values():
+        final &= fmask
+    pinned = tuple(d for d in pinned_docs if final[d])
+    return Matches(base, facet_masks, final, relevance, pinned)
+
+
+def _selected_values(cols: Columns, req: SearchRequest) -> None:
+    """Refuse filter values the index has never seen (for open-ended facets)."""
+    for name, values in req.filters.items():
+        if name in ENUM_VALUES:
+            continue
+        column = cols.facets[name]
+        for value in values:
+            if value not in column.index:
+                lowered = value.lower()
+                close = [v for v in column.values if lowered in v.lower()][:10]
+                close += [
+                    v
+                    for v in difflib.get_close_matches(value, column.values, n=10, cutoff=0.6)
+                    if v not in close
+                ]
+                close = close[:10]
+                raise ParamError(
+                    "unknown_value",
+                    f"no study has {name} '{value}'"
+                    + (f"; close values: {', '.join(close)}" if close else ""),
+                    name,
+                    allowed=close,
+                )
+
+
+def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
+    mask = cols.live.copy()
+    for name, low, high in (
+        ("start_date", req.start_date_from, req.start_date_to),
+        ("last_update", req.last_update_from, req.last_update_to),
+    ):
+        if low or high:
+            mask &= cols.range_mask(name, date_key(low), _date_upper(high), keep_missing=False)
+    if req.enrollment_min is not None or req.enrollment_max is not None:
+        mask &= cols.range_mask("enrollment", req.enrollment_min, req.enrollment_max, False)
+    if req.age is not None:
+        age = round(req.age * AGE_SCALE)
+        mask &= cols.range_mask("min_age_years", None, age, keep_missing=True)
+        mask &= cols.range_mask("max_age_years", age, None, keep_missing=True)
+    return mask
+
+
+def _date_upper(text: str | None) -> int | None:
+    """'2020-05' as an upper bound means the whole of May."""
+    if not text:
+        return None
+    key = date_key(text)
+    return key + 30 if key is not None and len(text) == 7 else key

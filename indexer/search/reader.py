@@ -1,0 +1,202 @@
+"""Reader lifecycle: which generation a worker reads, and when it moves to a newer one.
+
+A `Snapshot` is one opened generation (searcher, columns, scorer); `SearchIndex` holds
+the current one for a folder, opens the next when a reindex publishes it, and closes
+the old one once the requests still reading it are done. No query logic lives here:
+`SearchIndex.search` hands the snapshot to `answer.run_search`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from whoosh import query
+
+from ..errors import IndexUnavailable, ParamError, SearchTimeout
+from ..index.columns import Columns
+from ..index.hot_terms import load_hot_terms
+from ..index.schema import FACETS, unpack_record
+from ..index.store import GenerationInfo, IndexStore
+from .request import SearchRequest
+from .scoring import FastScorer
+from .warmup import start_warming, warm_order
+
+if TYPE_CHECKING:
+    from .answer import SearchResponse
+
+
+class Snapshot:
+    """One opened generation: its searcher and columns; closed when retired and unused."""
+
+    def __init__(self, info: GenerationInfo, ix: Any, directory: Path | None = None) -> None:
+        self.info = info
+        self.ix = ix
+        self.searcher = ix.searcher()
+        self.columns = Columns(self.searcher, directory)
+        self.scorer = FastScorer(self.searcher)
+        self.lock = threading.RLock()
+        self.users = 0
+        self.retired = False
+        self.files = None  # set by SearchIndex: the files_stamp it was opened on
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.searcher.close()
+        with contextlib.suppress(Exception):
+            self.ix.close()
+
+    def index_info(self) -> dict[str, Any]:
+        return {
+            "generation": self.info.generation,
+            "documents": self.columns.documents,
+            "built_at": self.info.built_at,
+            "newest_last_seen_at": self.info.newest_last_seen_at,
+        }
+
+
+class SearchIndex:
+    """The live index of one folder, reopened when a reindex publishes a new generation.
+
+    Never `Searcher.refresh()`: it shows updated documents twice (shared/WHOOSH.md).
+    A new searcher is opened instead; requests in flight finish on the old one.
+    """
+
+    def __init__(self, index_dir: Path | str, *, warm: bool = False) -> None:
+        """`warm`: warm each opened generation's caches in the background
+        (warmup.py) — for long-lived servers, not for a one-off CLI search."""
+        self.store = IndexStore(index_dir)
+        self.warm = warm
+        self._lock = threading.Lock()
+        self._snap: Snapshot | None = None
+        self._stamp: tuple[int, int] | None = None
+        self.warming: threading.Thread | None = None
+
+    def _current(self) -> Snapshot:
+        stamp = self.store.pointer_stamp()
+        with self._lock:
+            snap = self._snap
+            if (
+                snap is not None
+                and stamp == self._stamp
+                and self.store.files_stamp(snap.info) == snap.files
+            ):
+                return snap
+            if stamp is None:
+                raise IndexUnavailable(f"no index has been built in {self.store.root}")
+            info, ix = self.store.open_current()
+            try:
+                files = self.store.files_stamp(info)
+                snap = Snapshot(info, ix, self.store.generation_dir(info))
+                snap.files = files
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    ix.close()
+                raise IndexUnavailable(f"cannot read index {info.directory}: {exc}") from exc
+            old, self._snap, self._stamp = self._snap, snap, stamp
+            if self.warm:
+                hot = load_hot_terms(self.store.generation_dir(info))
+                keys = warm_order(old.scorer.cached() if old is not None else None, hot)
+                self.warming = start_warming(snap, keys)
+            if old is not None:
+                old.retired = True
+                if old.users == 0:
+                    old.close()
+            return snap
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open until the caller is done with it."""
+        snap = self._current()
+        with self._lock:
+            snap.users += 1
+        try:
+            yield snap
+        finally:
+            with self._lock:
+                snap.users -= 1
+                if snap.retired and snap.users == 0:
+                    snap.close()
+
+    def info(self) -> dict[str, Any]:
+        with self.use() as snap:
+            return snap.index_info()
+
+    def open_info(self) -> dict[str, Any] | None:
+        """Info of the snapshot already open, if any (never opens or reopens)."""
+        snap = self._snap
+        return snap.index_info() if snap is not None else None
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        from .answer import run_search  # the answer builder reads snapshots: import late
+
+        with self._reading() as snap:
+            return run_search(snap, req)
+
+    def get_record(self, nct_id: str) -> dict[str, Any] | None:
+        with self._reading() as snap:
+            fields = snap.searcher.document(nct_id=nct_id.upper())
+            return unpack_record(fields["record"]) if fields else None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Snapshot]:
+        """Use the snapshot; a failure inside Whoosh means damage, answered as unavailable."""
+        with self.use() as snap, snap.lock:
+            try:
+                yield snap
+            except (ParamError, SearchTimeout, IndexUnavailable):
+                raise
+            except Exception as exc:
+                with self._lock:
+                    if self._snap is snap:
+                        self._stamp = None  # reopen from disk on the next request
+                raise IndexUnavailable(
+                    f"the index could not be read ({exc.__class__.__name__})"
+                ) from exc
+
+    def check(self) -> dict[str, Any]:
+        """Open the live generation afresh and query it: what /healthz trusts."""
+        info, ix = self.store.open_current()
+        try:
+            with ix.searcher() as searcher:
+                documents = searcher.doc_count()
+                searcher.search(query.Term("nct_text", "nct00000000"), limit=1)
+                if documents != info.documents:
+                    raise IndexUnavailable(
+                        f"generation {info.generation} holds {documents} documents, "
+                        f"expected {info.documents}"
+                    )
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"generation {info.generation} cannot be read ({exc.__class__.__name__})"
+            ) from exc
+        finally:
+            ix.close()
+        return self.info()
+
+    def stats(self) -> dict[str, Any]:
+        """Documents and the count of every facet value over the whole index."""
+        with self.use() as snap, snap.lock:
+            cols = snap.columns
+            facets = {}
+            for spec in FACETS:
+                column = cols.facets[spec.name]
+                counts = column.counts(cols.live)
+                facets[spec.name] = {
+                    column.values[i]: int(counts[i])
+                    for i in np.argsort(-counts, kind="stable")
+                    if counts[i] > 0
+                }
+            return {"index": snap.index_info(), "documents": cols.documents, "facets": facets}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snap is not None:
+                self._snap.close()
+                self._snap = None
