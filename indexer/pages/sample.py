@@ -13,7 +13,7 @@ import random
 import re
 from pathlib import Path
 
-from ..search.request import INTERVENTION_TYPES, STATUSES
+from .vocab import INTERVENTION_TYPES, STATUSES
 
 MIRROR_URL = "https://parkinsonspathways.com/agent/trials/{}.md"
 CTGOV_URL = "https://clinicaltrials.gov/study/{}"

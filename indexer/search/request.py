@@ -14,39 +14,15 @@ from typing import Any
 from ..errors import ParamError
 from ..index.schema import FACETS_BY_NAME
 from ..pages.values import DATE
+from ..pages.vocab import (  # noqa: F401 - these names are also read from here
+    HEALTHY_VOLUNTEERS,
+    INTERVENTION_TYPES,
+    PHASES,
+    SEXES,
+    STATUSES,
+    STUDY_TYPES,
+)
 
-STATUSES = (
-    "RECRUITING",
-    "NOT_YET_RECRUITING",
-    "ACTIVE_NOT_RECRUITING",
-    "ENROLLING_BY_INVITATION",
-    "COMPLETED",
-    "SUSPENDED",
-    "TERMINATED",
-    "WITHDRAWN",
-    "UNKNOWN",
-    "AVAILABLE",
-    "NO_LONGER_AVAILABLE",
-    "TEMPORARILY_NOT_AVAILABLE",
-    "APPROVED_FOR_MARKETING",
-    "WITHHELD",
-)
-PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
-STUDY_TYPES = ("INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS")
-INTERVENTION_TYPES = (
-    "DRUG",
-    "DEVICE",
-    "BIOLOGICAL",
-    "PROCEDURE",
-    "RADIATION",
-    "BEHAVIORAL",
-    "GENETIC",
-    "DIETARY_SUPPLEMENT",
-    "COMBINATION_PRODUCT",
-    "DIAGNOSTIC_TEST",
-    "OTHER",
-)
-SEXES = ("ALL", "FEMALE", "MALE")
 # Facets whose values are a closed vocabulary; the others are checked against the index.
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "status": STATUSES,
@@ -54,7 +30,7 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "study_type": STUDY_TYPES,
     "intervention_type": INTERVENTION_TYPES,
     "sex": SEXES,
-    "healthy_volunteers": ("true", "false"),
+    "healthy_volunteers": HEALTHY_VOLUNTEERS,
 }
 SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
 RANGE_PARAMS = (
