@@ -11,23 +11,27 @@ from typing import Any
 
 import click
 
-from .index.build import GuardError, PagesDirError
+from .errors import (
+    EXIT_GUARD,
+    EXIT_INDEX,
+    EXIT_LOCKED,
+    EXIT_SKIPPED,
+    EXIT_SYNC,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    SearchTimeout,
+)
+from .index.build import GuardError, PagesDirError, ensure_index
 from .index.build import reindex as run_reindex
 from .index.schema import FACETS
-from .index.store import IndexStore, IndexUnavailable, ReindexLocked
+from .index.store import IndexUnavailable, ReindexLocked
 from .pages.sample import write_sample
 from .pages.sync import SyncError
 from .pages.sync import sync as run_sync
+from .search.budget import time_budget
 from .search.query import SearchIndex
 from .search.request import ParamError, parse_params
-from .settings import load_settings
-
-EXIT_SKIPPED = 1
-EXIT_USAGE = 2
-EXIT_GUARD = 3
-EXIT_LOCKED = 4
-EXIT_INDEX = 5
-EXIT_SYNC = 6
+from .settings import load_settings, read_setting
 
 _settings = load_settings()
 pages_option = click.option(
@@ -234,6 +238,13 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
 @click.option("--page", type=int, default=None)
 @click.option("--per-page", type=int, default=None)
 @click.option("--exact", is_flag=True, help="Search the words only as typed (no synonyms).")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds the search may run before it is stopped (exit 7); 0: no budget.  "
+    "[default: TRIALSEARCH_REQUEST_BUDGET, 10]",
+)
 def search(
     query: tuple[str, ...],
     index_dir: Path,
@@ -246,6 +257,7 @@ def search(
     page: int | None,
     per_page: int | None,
     exact: bool,
+    budget: float | None,
 ) -> None:
     """Search the index from the terminal (the same query API as the web and JSON)."""
     params: dict[str, list[str]] = {}
@@ -266,7 +278,11 @@ def search(
             params[name] = [str(value)]
     try:
         req = parse_params(params)
-        resp = SearchIndex(index_dir).search(req)
+        seconds = read_setting("request_budget") if budget is None else budget
+        index = SearchIndex(index_dir)
+        index.info()  # open the index first: the budget is the search's, as on the web
+        with time_budget(seconds):
+            resp = index.search(req)
     except ParamError as exc:
         _fail(
             f"{exc.message}" + (f" (allowed: {', '.join(exc.allowed)})" if exc.allowed else ""),
@@ -274,6 +290,8 @@ def search(
         )
     except IndexUnavailable as exc:
         _fail(str(exc), EXIT_INDEX)
+    except SearchTimeout as exc:
+        _fail(exc.public_message(), EXIT_TIMEOUT)
     if as_json:
         click.echo(json.dumps(resp.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -320,22 +338,6 @@ def sample(out_dir: Path, count: int, seed: int) -> None:
     click.echo(f"Wrote {written} sample pages to {out_dir}")
 
 
-def ensure_index(index_dir: Path, pages_dir: Path | None) -> None:
-    """Build an index if none is live: from the mirror if configured, else the sample."""
-    if IndexStore(index_dir).current() is not None:
-        return
-    if pages_dir is None:
-        pages_dir = Path(index_dir) / "sample_pages"
-        write_sample(pages_dir)
-        click.echo(
-            f"No mirror configured (TRIALSEARCH_PAGES_DIR): using the built-in sample "
-            f"in {pages_dir}",
-            err=True,
-        )
-    report = run_reindex(pages_dir, index_dir)
-    click.echo(f"Built generation {report.generation}: {report.indexed} studies", err=True)
-
-
 @main.command()
 @index_option
 @pages_option
@@ -365,7 +367,7 @@ def serve(
     """Serve the web page and JSON API with gunicorn (config: webapp/gunicorn_conf.py)."""
     if build_missing:
         try:
-            ensure_index(index_dir, pages_dir)
+            ensure_index(index_dir, pages_dir, say=lambda line: click.echo(line, err=True))
         except (PagesDirError, GuardError, ReindexLocked) as exc:
             _fail(str(exc), EXIT_USAGE)
     env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(Path(index_dir).resolve()))

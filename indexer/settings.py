@@ -81,7 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
             "turns expansion off. The MeSH-based lists in `../shared/synonyms/` load the "
             "same way", "`indexer/search/data/synonyms.tsv`"),
     Setting("request_budget", "TRIALSEARCH_REQUEST_BUDGET", _seconds, 10.0,
-            "seconds a search may run before it is stopped and answered 503", "10"),
+            "seconds a search may run before it is stopped: HTTP 503, `trialsearch search` "
+            "exit 7 (`--budget`); 0: no budget", "10"),
     Setting("warm", "TRIALSEARCH_WARM", _bool, True,
             "`0`: workers do not warm their caches when they open a generation "
             "(`indexer/search/warmup.py`)", "1"),

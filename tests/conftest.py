@@ -94,6 +94,20 @@ def sample_index(tmp_path_factory, sample_pages) -> Path:
     return index_dir
 
 
+@pytest.fixture
+def app(sample_index):
+    """The Flask app over the sample index, as Flask's tutorial sets it up for tests."""
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "WARM": False})
+
+
+@pytest.fixture
+def client(app):
+    """A test client for HTTP contract tests that need no real server."""
+    return app.test_client()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

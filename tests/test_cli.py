@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,17 @@ def test_help_explains_every_command():
         assert result.returncode == 0
         assert "Usage:" in result.stdout and "--help" in result.stdout
     assert "Exit codes" in run("reindex", "--help").stdout
+
+
+def test_a_search_past_its_budget_is_stopped_with_exit_7(sample_index):
+    result = run("search", "cancer", "--index", str(sample_index), "--budget", "0.000001")
+    assert result.returncode == 7, result.stderr
+    assert "was stopped" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_budget_comes_from_the_environment_by_default(sample_index):
+    env = {**os.environ, "TRIALSEARCH_REQUEST_BUDGET": "0.000001"}
+    result = run("search", "cancer", "--index", str(sample_index), env=env)
+    assert result.returncode == 7, result.stderr
+    assert run("search", "cancer", "--index", str(sample_index), "--budget", "0").returncode == 0

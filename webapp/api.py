@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, jsonify, request
 from indexer import failpoints
 from indexer.index.store import IndexUnavailable
 from indexer.pages.values import NCT_ID_ANY_CASE
+from indexer.search.budget import time_budget
 from indexer.search.request import parse_params
 
-from .budget import time_budget
 from .errors import json_error
 from .openapi import openapi_document
 from .state import get_index

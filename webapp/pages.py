@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
 from indexer.index.schema import FACETS
+from indexer.search.budget import time_budget
 from indexer.search.query import SearchResponse
 from indexer.search.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
 
-from .budget import time_budget
 from .state import get_index
 
 bp = Blueprint("pages", __name__)

@@ -417,3 +417,23 @@ def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
             save_hot_terms(searcher, path)
     finally:
         ix.close()
+
+
+def ensure_index(
+    index_dir: Path | str, pages_dir: Path | str | None, say: Callable[[str], None]
+) -> None:
+    """Build an index if none is live: from the mirror if configured, else the sample
+    (so `make run` serves something on a fresh machine)."""
+    from ..pages.sample import write_sample
+
+    if IndexStore(index_dir).current() is not None:
+        return
+    if pages_dir is None:
+        pages_dir = Path(index_dir) / "sample_pages"
+        write_sample(pages_dir)
+        say(
+            f"No mirror configured (TRIALSEARCH_PAGES_DIR): using the built-in sample "
+            f"in {pages_dir}"
+        )
+    report = reindex(pages_dir, index_dir)
+    say(f"Built generation {report.generation}: {report.indexed} studies")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..index.schema import text_analyzer, unpack_record
@@ -34,7 +35,7 @@ def make_hit(
         "last_update": record.get("last_update"),
         "canonical_url": record.get("canonical_url"),
         "clinicaltrials_gov": record.get("clinicaltrials_gov"),
-        "score": round(score, 4) if score is not None else None,
+        "score": round(score, 4) if score is not None and math.isfinite(score) else None,
         "snippet": snippet,
     }
 

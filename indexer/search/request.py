@@ -6,6 +6,7 @@ parameter means the same thing everywhere and is refused the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,7 @@ MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 500
 MAX_RESULT_WINDOW = 10_000
 MAX_FILTER_VALUES = 50
+_DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
 
 
 @dataclass
@@ -132,7 +134,7 @@ def _int(params: Mapping[str, list[str]], name: str, low: int, high: int) -> int
     text = _one(params, name)
     if text is None:
         return None
-    if not re.fullmatch(r"-?\d{1,12}", text):
+    if not re.fullmatch(r"-?[0-9]{1,12}", text):  # ASCII: int() reads any digit
         raise ParamError("invalid_integer", f"'{name}' must be a whole number, got {text!r}", name)
     value = int(text)
     if not low <= value <= high:
@@ -149,8 +151,10 @@ def _date(params: Mapping[str, list[str]], name: str) -> str | None:
     match = DATE.fullmatch(text)
     ok = bool(match)
     if match:
-        month, day = int(match.group(2)), int(match.group(3) or 1)
-        ok = 1 <= month <= 12 and 1 <= day <= 31
+        try:  # a real day of the calendar: 2020-02-31 is refused
+            dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
+        except ValueError:
+            ok = False
     if not ok:
         raise ParamError(
             "invalid_date", f"'{name}' must be a date as YYYY-MM-DD or YYYY-MM, got {text!r}", name
@@ -208,10 +212,8 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
     req.enrollment_max = _int(params, "enrollment_max", 0, 10**9)
     age = _one(params, "age")
     if age is not None:
-        try:
-            req.age = float(age)
-        except ValueError:
-            req.age = None
+        # plain decimals only: float() also reads 1e2, 1_0, inf and non-ASCII digits
+        req.age = float(age) if _DECIMAL.fullmatch(age) else None
         if req.age is None or not 0 <= req.age <= 150 or req.age != req.age:
             raise ParamError(
                 "invalid_age", f"'age' must be a number of years 0-150, got {age!r}", "age"

@@ -36,6 +36,11 @@ OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 MAX_TERMS = 32
 MIN_WILDCARD_PREFIX = 3
 MAX_EXPANSIONS = 2000
+# "words"~N: matching a phrase costs more the wider its window, and a study's words
+# twenty apart are not "near" any more (ClinicalTrials.gov's own proximity is tighter)
+MAX_SLOP = 20
+# word^N: a weight beyond this only overflows scores (1e40 gave "score": Infinity)
+MAX_BOOST = 100.0
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,7 @@ def _check_cost(snap: Snapshot, q: query.Query) -> None:
                             f"'{leaf.text}' matches more than {MAX_EXPANSIONS} words; add letters",
                             "q",
                         )
+    _check_weights(q)
     if len(words) > MAX_TERMS:
         raise ParamError(
             "too_many_terms", f"the query has {len(words)} words; the limit is {MAX_TERMS}", "q"
@@ -286,3 +292,20 @@ def _is_sane(q: query.Query) -> bool:
         if isinstance(sub, query.Every):
             return False
     return True
+
+
+def _check_weights(q: query.Query) -> None:
+    """Refuse a phrase window or a weight whose cost or score has no useful bound."""
+    stack = [q]
+    while stack:
+        node = stack.pop()
+        boost = getattr(node, "boost", 1.0)
+        if not (0 <= boost <= MAX_BOOST):  # also refuses nan and inf
+            raise ParamError("boost_too_large", f"a weight (^) may be at most {MAX_BOOST:g}", "q")
+        if isinstance(node, query.Phrase) and node.slop > MAX_SLOP:
+            raise ParamError(
+                "slop_too_large",
+                f'a phrase\'s "…"~N may be at most {MAX_SLOP} (got {node.slop})',
+                "q",
+            )
+        stack.extend(node.children())

@@ -1,4 +1,6 @@
-"""A time budget per request, so a runaway search is stopped and answered, not killed.
+"""A time budget per search, so a runaway search is stopped and answered, not killed.
+
+The web views and `trialsearch search` use the same budget (TRIALSEARCH_REQUEST_BUDGET).
 
 Gunicorn kills a worker that overruns its timeout, losing the request with no
 answer. A budget well below that raises SearchTimeout inside the search instead,
@@ -13,11 +15,12 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from indexer.search.query import SearchTimeout
+from ..errors import SearchTimeout
 
 
 @contextlib.contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
+    """Raise SearchTimeout inside the block once `seconds` have passed (0: no budget)."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -26,8 +29,8 @@ def time_budget(seconds: float) -> Iterator[None]:
         raise SearchTimeout(f"the request took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
+    try:  # the timer may fire at once: inside the try, so it is always switched off
+        signal.setitimer(signal.ITIMER_REAL, seconds)
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

@@ -1,0 +1,144 @@
+"""Inputs that used to slip past the checks (issue 20): each is refused with a clear
+reason, or read as it should be, and no answer carries a number strict JSON refuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from indexer.atomic import write_bytes_atomic, write_json_atomic
+from indexer.index.build import reindex
+from indexer.search.query import SearchIndex
+from indexer.search.request import parse_params
+
+from pagemaker import make_page, write_pages
+
+
+def _strict_json(text: str):
+    def refuse(name):
+        raise ValueError(f"non-finite number {name} in a response")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("q", "code"),
+    [
+        ('"heart failure"~999999999', "slop_too_large"),
+        ('"patients study"~10000', "slop_too_large"),
+        ('"heart failure"~21', "slop_too_large"),
+        ("asthma^" + "9" * 40, "boost_too_large"),
+        ("(asthma cancer)^1000", "boost_too_large"),
+    ],
+)
+def test_unbounded_phrase_windows_and_weights_are_refused(client, q, code):
+    resp = client.get("/api/search", query_string={"q": q})
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] == code
+    page = client.get("/search", query_string={"q": q})
+    assert page.status_code == 400 and "Traceback" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q", ['"heart failure"~20', "asthma^100", "asthma^2 cancer"])
+def test_bounded_windows_and_weights_still_work(client, q):
+    resp = client.get("/api/search", query_string={"q": q})
+    assert resp.status_code == 200
+    _strict_json(resp.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "５"},
+        {"per_page": "٥"},
+        {"enrollment_min": "٥٥"},
+        {"age": "1e2"},
+        {"age": "1_0"},
+        {"age": "inf"},
+        {"start_date_from": "2020-02-31"},
+        {"start_date_to": "2021-13"},
+        {"start_date_from": "２０２０-01-01"},
+    ],
+)
+def test_numbers_and_dates_are_ascii_and_real(client, params):
+    resp = client.get("/api/search", query_string=params)
+    assert resp.status_code == 400, params
+    assert resp.get_json()["error"]["param"] == next(iter(params))
+
+
+def test_a_leap_day_and_a_decimal_age_are_accepted():
+    req = parse_params({"start_date_from": ["2020-02-29"], "age": ["45.5"]})
+    assert (req.start_date_from, req.age) == ("2020-02-29", 45.5)
+
+
+def test_a_trial_id_with_a_trailing_newline_is_not_a_trial_id(client):
+    assert client.get("/api/trials/NCT90000001%0A").status_code == 400
+
+
+def test_every_answer_of_a_hostile_set_is_strict_json(client):
+    for q in ["asthma^99", "x^0", '"a"~0', "cancer^100 heart^100", "NCT90000001^50"]:
+        resp = client.get("/api/search", query_string={"q": q})
+        assert resp.status_code in (200, 400), q
+        _strict_json(resp.get_data(as_text=True))
+
+
+# --- odd files in the pages folder ---------------------------------------------------
+
+
+def test_a_fifo_and_a_name_that_is_not_utf8_are_skipped_and_reported(tmp_path):
+    pages = tmp_path / "pages"
+    write_pages(pages, {n: make_page(n, f"Study {n}") for n in ("NCT00000101", "NCT00000102")})
+    os.mkfifo(pages / "NCT09999999.md")  # opening it for reading would wait forever
+    bad_name = os.fsencode(str(pages)) + b"/NCT00000103\xff.md"
+    with open(bad_name, "wb") as handle:
+        handle.write(b"not read")
+    report = reindex(pages, tmp_path / "index")
+    reasons = {item["file"]: item["reason"] for item in report.skipped}
+    assert reasons["NCT09999999.md"] == "not a regular file"
+    assert any("not valid UTF-8" in reason for reason in reasons.values())
+    ix = SearchIndex(tmp_path / "index")
+    try:
+        assert ix.search(parse_params({})).total == 2
+    finally:
+        ix.close()
+
+
+def test_the_manifest_does_not_depend_on_how_the_pages_folder_is_spelled(tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    write_pages(pages, {n: make_page(n, f"Study {n}") for n in ("NCT00000101", "NCT00000102")})
+    reindex(pages, tmp_path / "index")
+    monkeypatch.chdir(tmp_path)
+    report = reindex("pages/../pages", tmp_path / "index")
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("nct_id", ["NCT𝟎𝟎𝟎𝟎𝟎𝟏𝟎𝟐", "NCT０００００１０２", "NCT0000010２"])
+def test_look_alike_trial_ids_are_refused(tmp_path, nct_id):
+    pages = tmp_path / "pages"
+    write_pages(pages, {"NCT00000101": make_page("NCT00000101", "A real study")})
+    (pages / "NCT00000102.md").write_text(
+        make_page("NCT00000102", "A look-alike").replace("NCT00000102", nct_id),
+        encoding="utf-8",
+    )
+    report = reindex(pages, tmp_path / "index")
+    assert [item["file"] for item in report.skipped] == ["NCT00000102.md"]
+    assert report.indexed == 1
+
+
+# --- files the service writes ------------------------------------------------------------
+
+
+def test_replaced_files_are_readable_by_others_and_keep_their_mode(tmp_path):
+    new = tmp_path / "new.json"
+    write_json_atomic(new, {"a": 1})
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    kept = tmp_path / "kept.md"
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    write_bytes_atomic(kept, b"new")
+    assert kept.read_bytes() == b"new"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
