@@ -142,3 +142,21 @@ def test_replaced_files_are_readable_by_others_and_keep_their_mode(tmp_path):
     assert kept.read_bytes() == b"new"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- bounded work per request ---------------------------------------------------------
+
+
+def test_repeated_words_count_against_the_word_limit(client):
+    resp = client.get("/api/search", query_string={"q": "the " * 33})
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] == "too_many_terms"
+    assert client.get("/api/search", query_string={"q": "the " * 32}).status_code == 200
+
+
+def test_many_unknown_words_are_not_corrected_but_a_typo_still_is(client):
+    nonsense = " ".join(f"zq{chr(97 + i)}xvbnmwq" for i in range(20))
+    resp = client.get("/api/search", query_string={"q": nonsense}).get_json()
+    assert resp["total"] == 0 and resp["suggestion"] is None
+    typo = client.get("/api/search", query_string={"q": "asthmma"}).get_json()
+    assert typo["suggestion"] == "asthma"

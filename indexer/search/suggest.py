@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -17,32 +18,46 @@ if TYPE_CHECKING:
     from .reader import Snapshot
 
 FEW_RESULTS = 3  # fewer hits than this and a correction is looked for
+MAX_UNKNOWN_WORDS = 3  # more unknown words than this are not typos
+SUGGEST_SECONDS = 0.3  # the most a request spends correcting words
 
 
 def suggest(snap: Snapshot, req: SearchRequest, total: int) -> str | None:
-    """A corrected query from the index's own (unstemmed) words, if it finds more."""
+    """A corrected query from the index's own (unstemmed) words, if it finds more.
+
+    Correcting a word walks the spelling lexicon (about 0.2 s a word at 2,000 studies,
+    more at 560,000), so the work is bounded: a query with more than
+    MAX_UNKNOWN_WORDS unknown words gets no suggestion (it is not a typo), each
+    distinct word is corrected once, and correcting stops after SUGGEST_SECONDS.
+    """
     searcher = snap.searcher
     reader = searcher.reader()
+    tokens = re.split(r"(\s+)", req.q)
+    eligible = {
+        token
+        for token in tokens
+        if token.strip()
+        and WORD.fullmatch(token)
+        and token not in OPERATORS
+        and len(token) >= 3
+        and not token.isdigit()
+        and not NCT_IN_TEXT.fullmatch(token)
+        and reader.doc_frequency("spell", token.lower()) == 0
+    }
+    unknown = list(dict.fromkeys(token.lower() for token in tokens if token in eligible))
+    if not unknown or len(unknown) > MAX_UNKNOWN_WORDS:
+        return None
     corrector = searcher.corrector("spell")
-    changed = False
-    out = []
-    for token in re.split(r"(\s+)", req.q):
-        word = token.lower()
-        if (
-            token.strip()
-            and WORD.fullmatch(token)
-            and token not in OPERATORS
-            and len(word) >= 3
-            and not word.isdigit()
-            and not NCT_IN_TEXT.fullmatch(token)
-            and reader.doc_frequency("spell", word) == 0
-        ):
-            options = corrector.suggest(word, limit=1, maxdist=2)
-            if options:
-                out.append(options[0])
-                changed = True
-                continue
-        out.append(token)
+    deadline = time.monotonic() + SUGGEST_SECONDS
+    fixes: dict[str, str] = {}
+    for word in unknown:
+        if time.monotonic() > deadline:
+            break
+        options = corrector.suggest(word, limit=1, maxdist=2)
+        if options:
+            fixes[word] = options[0]
+    changed = bool(fixes)
+    out = [fixes.get(token.lower(), token) if token in eligible else token for token in tokens]
     if not changed:
         return None
     corrected = "".join(out)

@@ -34,6 +34,7 @@ SYNONYM_FIELDS = (("conditions", 3.0), ("interventions", 2.5), ("title", 5.0))
 WORD = re.compile(r"\w+", re.UNICODE)
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 MAX_TERMS = 32
+_TYPED_WORD = re.compile(r"\w+(?![\w:])")  # a word, not a field name before `:`
 MIN_WILDCARD_PREFIX = 3
 MAX_EXPANSIONS = 2000
 # "words"~N: matching a phrase costs more the wider its window, and a study's words
@@ -107,6 +108,14 @@ _PARSER_LOCK = threading.Lock()
 def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, list[Expansion]]:
     """Whoosh syntax when it parses cleanly, plain AND-ed words when it does not; then
     synonyms OR-ed in at a lower weight, and a bonus for the words standing together."""
+    # every word as typed counts, repeats too: `the` 125 times is 125 posting walks
+    typed = [w for w in _TYPED_WORD.findall(text) if w not in OPERATORS]
+    if len(typed) > MAX_TERMS:
+        raise ParamError(
+            "too_many_terms",
+            f"the query has {len(typed)} words (repeats count); the limit is {MAX_TERMS}",
+            "q",
+        )
     schema = snap.ix.schema
     with _PARSER_LOCK:
         parser = _parser()
