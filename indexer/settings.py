@@ -80,6 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
             "synonym lists (TSV `preferred, synonym, source, id`), joined with `:`; `none` "
             "turns expansion off. The MeSH-based lists in `../shared/synonyms/` load the "
             "same way", "`indexer/search/data/synonyms.tsv`"),
+    Setting("public_url", "TRIALSEARCH_PUBLIC_URL", str, "",
+            "the service's URL as clients see it, for the OpenAPI `servers` entry; unset: "
+            "the relative `/` (never the request's Host header)", "none"),
     Setting("request_budget", "TRIALSEARCH_REQUEST_BUDGET", _seconds, 10.0,
             "seconds a search may run before it is stopped: HTTP 503, `trialsearch search` "
             "exit 7 (`--budget`); 0: no budget", "10"),

@@ -3,6 +3,7 @@ reason, or read as it should be, and no answer carries a number strict JSON refu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -160,3 +161,28 @@ def test_many_unknown_words_are_not_corrected_but_a_typo_still_is(client):
     assert resp["total"] == 0 and resp["suggestion"] is None
     typo = client.get("/api/search", query_string={"q": "asthmma"}).get_json()
     assert typo["suggestion"] == "asthma"
+
+
+def test_control_characters_never_reach_a_facet_value(tmp_path):
+    pages = tmp_path / "pages"
+    page = make_page("NCT00000101", "A study").replace(
+        "sponsor: ", "sponsor: Acme\x07\x1b[31m\x7f\x85 ", 1
+    )
+    write_pages(pages, {"NCT00000101": page})
+    assert reindex(pages, tmp_path / "index").indexed == 1
+    ix = SearchIndex(tmp_path / "index")
+    try:
+        sponsors = ix.stats()["facets"]["sponsor"]
+    finally:
+        ix.close()
+    assert sponsors and all(ch.isprintable() for value in sponsors for ch in value), sponsors
+
+
+def test_the_openapi_servers_entry_never_echoes_the_host_header(client, app):
+    doc = client.get("/api/openapi.json", headers={"Host": "evil.example"}).get_json()
+    assert doc["servers"] == [{"url": "/"}]
+    app.config["SETTINGS"] = dataclasses.replace(
+        app.config["SETTINGS"], public_url="https://trials.example.org/"
+    )
+    doc = client.get("/api/openapi.json", headers={"Host": "evil.example"}).get_json()
+    assert doc["servers"] == [{"url": "https://trials.example.org"}]

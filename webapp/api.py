@@ -43,7 +43,7 @@ def trial(nct_id: str):
 
 @bp.get("/api/openapi.json")
 def openapi():
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(current_app.config["SETTINGS"].public_url.rstrip("/")))
 
 
 @bp.get("/healthz")

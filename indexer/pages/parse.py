@@ -118,6 +118,12 @@ def _comma_conditions() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+# control characters (C0 but tab and newline, DEL, C1) read as spaces: in a facet value
+# or a title they are invisible, break terminals and CSV, and split one value in two
+_CONTROLS = {c: " " for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS.pop(0x0D)  # carriage returns are line ends, handled above
+
+
 def decode_page(data: bytes) -> str:
     """Bytes to text: UTF-8 with or without BOM; binary or mis-encoded pages are refused."""
     if b"\x00" in data:
@@ -126,7 +132,7 @@ def decode_page(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PageError(f"not valid UTF-8 (byte {exc.start})") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
 
 
 def parse_page(text: str, expected_id: str | None = None) -> StudyRecord:
