@@ -186,3 +186,21 @@ def test_the_openapi_servers_entry_never_echoes_the_host_header(client, app):
     )
     doc = client.get("/api/openapi.json", headers={"Host": "evil.example"}).get_json()
     assert doc["servers"] == [{"url": "https://trials.example.org"}]
+
+
+def _listed(html: str, facet: str) -> int:
+    block = html.split(f'id="facet-{facet}"', 1)[1].split("</fieldset>", 1)[0]
+    return block.count('type="checkbox"')
+
+
+def test_the_page_lists_a_bounded_number_of_values_a_facet_with_a_more_link(client):
+    html = client.get("/search", query_string={"facet_limit": "500"}).get_data(as_text=True)
+    assert all(_listed(html, name) <= 100 for name in ("condition", "sponsor", "country"))
+    short = client.get("/search", query_string={"facet_limit": "5"}).get_data(as_text=True)
+    assert _listed(short, "condition") == 5
+    more = short.split('id="facet-condition"', 1)[1].split("</fieldset>", 1)[0]
+    href = more.split('class="more" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "facet_limit=100" in href and href.endswith("#facet-condition")
+    longer = client.get(href.split("#")[0]).get_data(as_text=True)
+    assert _listed(longer, "condition") > 5
+    assert 'class="more"' not in longer.split('id="facet-condition"', 1)[1].split("</fieldset>")[0]

@@ -50,6 +50,10 @@ VALUE_LABELS = {
 }
 
 
+HTML_FACET_VALUES = 100  # the most values the page lists for one facet
+MORE_FACET_VALUES = 100  # what "more" asks for
+
+
 def _url(params: list[tuple[str, str]], endpoint: str = "/search") -> str:
     return endpoint + ("?" + urlencode(params) if params else "")
 
@@ -93,12 +97,15 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
                 else [*base, (spec.name, item["value"])]
             )
             items.append({**item, "label": pretty(item["value"]), "toggle_url": _url(toggled)})
+        more = spec.name in resp.truncated_facets and req.facet_limit < HTML_FACET_VALUES
+        more_params = [*_without(params, "facet_limit"), ("facet_limit", str(MORE_FACET_VALUES))]
         facets.append(
             {
                 "name": spec.name,
                 "label": spec.label,
                 "values": items,
                 "selected": bool(req.filters.get(spec.name)),
+                "more_url": _url(more_params) + f"#facet-{spec.name}" if more else None,
             }
         )
     chips = [
@@ -161,6 +168,9 @@ def search_page():
     args = request.args.to_dict(flat=False)
     try:
         req = parse_params(args)
+        # the page lists at most HTML_FACET_VALUES values a facet (a "more" link beyond
+        # the default), whatever the JSON allows: facet_limit=500 made a 3.3 MB page
+        req.facet_limit = min(req.facet_limit, HTML_FACET_VALUES)
         with time_budget(float(current_app.config["REQUEST_BUDGET"])):
             resp = get_index().search(req)
     except ParamError as exc:
