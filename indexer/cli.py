@@ -473,6 +473,7 @@ def sync(
             rate=rate,
             timeout=timeout,
             retries=retries,
+            max_page_bytes=read_setting("max_page_bytes"),
             on_start=on_start,
             progress=progress,
         )

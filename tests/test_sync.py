@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import subprocess
@@ -65,6 +66,15 @@ class Mirror:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.connection.shutdown(2)
+                    return None
+                if fault == "bomb":  # 20 KB on the wire, 64 MB unpacked
+                    packed = gzip.compress(body + b" " * (64 * 1024 * 1024), compresslevel=9)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/markdown")
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(packed)))
+                    self.end_headers()
+                    self.wfile.write(packed)
                     return None
                 if fault == "wrong_id":
                     body = make_page("NCT99999999", "Someone else").encode()
@@ -218,3 +228,21 @@ def test_sync_then_reindex_through_the_cli(mirror, tmp_path):
         text=True,
     )
     assert bad.returncode == 6 and "cannot fetch" in bad.stderr
+
+
+def test_a_decompression_bomb_or_an_oversized_page_is_refused_and_the_rest_synced(mirror, tmp_path):
+    pages = tmp_path / "pages"
+    run_sync(mirror, pages)
+    good = (pages / "NCT00000001.md").read_bytes()
+    (pages / STATE_FILE).unlink()
+    mirror.faults = {"NCT00000001": "bomb"}
+    big = make_page("NCT00000002", "Huge") + "\n" + "word " * 30_000  # 150 KB
+    mirror.pages["NCT00000002"] = big.encode()
+    mirror.pages["NCT00000003"] = make_page("NCT00000003", "Changed study").encode()
+    report = run_sync(mirror, pages, max_page_bytes=100_000)
+    reasons = dict((item["nct_id"], item["reason"]) for item in report.failed)
+    assert "over the 100000-byte limit" in reasons["NCT00000001"]
+    assert "over the 100000-byte limit" in reasons["NCT00000002"]
+    assert (pages / "NCT00000001.md").read_bytes() == good
+    assert b"Huge" not in (pages / "NCT00000002.md").read_bytes()
+    assert b"Changed study" in (pages / "NCT00000003.md").read_bytes()

@@ -25,6 +25,7 @@ from urllib3.util.retry import Retry
 
 from ..atomic import write_bytes_atomic
 from ..errors import SyncError
+from ..settings import SETTINGS_BY_NAME
 from .parse import PageError, decode_page, parse_page
 from .values import NCT_ID_ANY_CASE
 
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = ".sync-state.json"
 USER_AGENT = "trialsearch-sync/1 (+https://clinicaltrials.gov mirror reader)"
+DEFAULT_MAX_PAGE_BYTES = SETTINGS_BY_NAME["max_page_bytes"].default  # the reindex's limit
+# the sitemap protocol's own limit for one file, uncompressed
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.ASCII | re.IGNORECASE)
 
 
@@ -118,15 +122,38 @@ def discover(
     return sorted(pairs.items())
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def read_capped(resp: requests.Response, limit: int) -> bytes:
+    """The body, decoded (gzip, deflate), refused once it passes `limit` bytes: a
+    1 MB gzip bomb on the wire unpacks to 1 GB, and reading it whole killed the sync."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in resp.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(f"body is over the {limit}-byte limit (after decompression)")
+            chunks.append(chunk)
+    finally:
+        resp.close()
+    return b"".join(chunks)
+
+
 def _sitemap_urls(session: requests.Session, url: str, timeout: float, depth: int) -> list[str]:
     try:
-        resp = session.get(url, timeout=timeout)
+        resp = session.get(url, timeout=timeout, stream=True)
+        body = read_capped(resp, MAX_SITEMAP_BYTES) if resp.status_code == 200 else b""
     except requests.RequestException as exc:
         raise SyncError(f"cannot fetch {url}: {exc.__class__.__name__}") from exc
+    except _TooLarge as exc:
+        raise SyncError(f"cannot use {url}: {exc}") from exc
     if resp.status_code != 200:
         raise SyncError(f"cannot fetch {url}: HTTP {resp.status_code}")
     try:
-        root = ET.fromstring(resp.content)
+        root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise SyncError(f"{url} is not a valid sitemap: {exc}") from exc
     locs = [el.text.strip() for el in root.iter() if el.tag.endswith("loc") and el.text]
@@ -159,6 +186,7 @@ def fetch_one(
     state: dict[str, Any],
     timeout: float,
     limiter: RateLimiter,
+    max_bytes: int = DEFAULT_MAX_PAGE_BYTES,
 ) -> tuple[str, str | None, dict[str, str] | None]:
     """Fetch one page: ('fetched'|'unchanged'|'gone'|'failed', reason, new state)."""
     path = pages_dir / f"{nct}.md"
@@ -171,10 +199,13 @@ def fetch_one(
             headers["If-Modified-Since"] = known["last_modified"]
     limiter.wait()
     try:
-        resp = session.get(url, headers=headers, timeout=timeout)
-        body = resp.content  # urllib3 raises on a body shorter than its Content-Length
+        resp = session.get(url, headers=headers, timeout=timeout, stream=True)
+        # urllib3 raises on a body shorter than its Content-Length
+        body = read_capped(resp, max_bytes) if resp.status_code == 200 else b""
     except requests.RequestException as exc:
         return "failed", f"{exc.__class__.__name__}: {_short(exc)}", None
+    except _TooLarge as exc:  # the reindex would skip it: the local copy is kept
+        return "failed", f"page {exc}", None
     if resp.status_code == 304:
         return "unchanged", None, known
     if resp.status_code in (404, 410):
@@ -217,6 +248,7 @@ def sync(
     rate: float = 10.0,
     timeout: float = 30.0,
     retries: int = 3,
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     on_start: Any = None,
     progress: Any = None,
 ) -> SyncReport:
@@ -235,7 +267,9 @@ def sync(
         new_state = dict(state)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
-                pool.submit(fetch_one, session, nct, url, pages, state, timeout, limiter): (
+                pool.submit(
+                    fetch_one, session, nct, url, pages, state, timeout, limiter, max_page_bytes
+                ): (
                     nct,
                     url,
                 )
