@@ -444,8 +444,10 @@ def sync(
 
     Conditional GETs skip pages that did not change. A page is written only after
     it parses as a mirror page for the NCT ID its URL names; a 5xx, a timeout, a
-    truncated body or an HTML error page never replaces a good local page. Then run
-    `trialsearch reindex`.
+    truncated body or an HTML error page never replaces a good local page, nor does a
+    page over TRIALSEARCH_MAX_PAGE_BYTES once decompressed. Only URLs of the form
+    <--from>/<NCT ID>.md are fetched (no query strings, no other host, port or
+    path), and redirects are followed only within --from. Then: `trialsearch reindex`.
 
     Exit codes: 0 done (failures are listed); 1 pages failed with --strict;
     6 the page list (sitemap or --list) could not be had, nothing changed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class Mirror:
     def __init__(self) -> None:
         self.pages = {nct: make_page(nct, f"Study {nct} of asthma").encode() for nct in IDS}
         self.faults: dict[str, str] = {}
+        self.extra_locs: list[str] = []
         self.requests: list[tuple[str, dict]] = []
         mirror = self
 
@@ -40,6 +42,8 @@ class Mirror:
                 if self.path == "/sitemap.xml":
                     locs = "".join(
                         f"<url><loc>http://127.0.0.1:{mirror.port}/{n}.md</loc></url>" for n in IDS
+                    ) + "".join(
+                        f"<url><loc>{html.escape(loc)}</loc></url>" for loc in mirror.extra_locs
                     )
                     return self._send(
                         200,
@@ -66,6 +70,12 @@ class Mirror:
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.connection.shutdown(2)
+                    return None
+                if fault and fault.startswith("redirect:"):
+                    self.send_response(302)
+                    self.send_header("Location", fault.removeprefix("redirect:"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return None
                 if fault == "bomb":  # 20 KB on the wire, 64 MB unpacked
                     packed = gzip.compress(body + b" " * (64 * 1024 * 1024), compresslevel=9)
@@ -246,3 +256,28 @@ def test_a_decompression_bomb_or_an_oversized_page_is_refused_and_the_rest_synce
     assert (pages / "NCT00000001.md").read_bytes() == good
     assert b"Huge" not in (pages / "NCT00000002.md").read_bytes()
     assert b"Changed study" in (pages / "NCT00000003.md").read_bytes()
+
+
+def test_only_pages_under_the_base_url_are_fetched_and_redirects_stay_inside(mirror, tmp_path):
+    mirror.extra_locs = [
+        f"http://127.0.0.1:{mirror.port}/latest/meta-data/iam/#NCT00000011",
+        f"http://127.0.0.1:{mirror.port}/admin/delete?all=1&NCT00000012",
+        "http://169.254.169.254/NCT00000013.md",
+    ]
+    mirror.faults = {
+        "NCT00000001": "redirect:http://localhost:1/NCT00000001.md",
+        "NCT00000002": "redirect:http://127.0.0.1:1/NCT00000002.md",
+        "NCT00000003": "redirect:/NCT00000004.md",
+    }
+    mirror.requests.clear()
+    report = run_sync(mirror, tmp_path / "pages")
+    asked = [path for path, _ in mirror.requests]
+    assert not [p for p in asked if "meta-data" in p or "admin" in p]
+    reasons = {item["nct_id"]: item["reason"] for item in report.failed}
+    assert "outside the mirror" in reasons["NCT00000001"]
+    assert "outside the mirror" in reasons["NCT00000002"]
+    # a redirect within the base is followed (the page it leads to names another study,
+    # which the ID check then refuses)
+    assert "NCT00000004" in reasons["NCT00000003"]
+    assert not (tmp_path / "pages" / "NCT00000011.md").exists()
+    assert sorted(report.fetched) == IDS[3:]

@@ -115,8 +115,15 @@ def discover(
     pairs: dict[str, str] = {}
     for url in urls:
         match = _NCT_IN_URL.search(url)
-        if match:
-            pairs.setdefault(match.group(1).upper(), url)
+        if not match:
+            continue
+        nct = match.group(1).upper()
+        # only <base><NCT ID>.md: a sitemap must not send the sync anywhere else
+        # (cloud metadata addresses, admin URLs with query strings, other hosts)
+        if url != urljoin(base, f"{nct}.md"):
+            log.warning("refused %s: only %s<NCT ID>.md is fetched", url, base)
+            continue
+        pairs.setdefault(nct, url)
     if not pairs:
         raise SyncError("no study pages found to sync (empty list or sitemap)")
     return sorted(pairs.items())
@@ -140,6 +147,28 @@ def read_capped(resp: requests.Response, limit: int) -> bytes:
     finally:
         resp.close()
     return b"".join(chunks)
+
+
+MAX_REDIRECTS = 5
+
+
+def _get_within(
+    session: requests.Session, url: str, headers: dict[str, str], timeout: float
+) -> requests.Response | None:
+    """GET `url`, following redirects only to URLs under the folder it is in; None when a
+    redirect leads elsewhere (another host, port, scheme or path)."""
+    base = url.rsplit("/", 1)[0] + "/"
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = session.get(
+            url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+        )
+        if not resp.is_redirect:
+            return resp
+        resp.close()
+        url = urljoin(url, resp.headers.get("Location", ""))
+        if not url.startswith(base) or "?" in url or "#" in url:
+            return None
+    raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
 
 def _sitemap_urls(session: requests.Session, url: str, timeout: float, depth: int) -> list[str]:
@@ -199,7 +228,9 @@ def fetch_one(
             headers["If-Modified-Since"] = known["last_modified"]
     limiter.wait()
     try:
-        resp = session.get(url, headers=headers, timeout=timeout, stream=True)
+        resp = _get_within(session, url, headers, timeout)
+        if resp is None:
+            return "failed", "redirected outside the mirror's base URL (refused)", None
         # urllib3 raises on a body shorter than its Content-Length
         body = read_capped(resp, max_bytes) if resp.status_code == 200 else b""
     except requests.RequestException as exc:
