@@ -207,23 +207,9 @@ def mix_step(index: Path, args: argparse.Namespace, result: dict[str, Any]) -> l
     peer_entries = [e for e in entries if e["peer"]]
     common_ms = latencies(lambda e: ours.search(reqs[id(e)]), peer_entries, args.repeat)
     result["layer_peer_subset"] = summary(common_ms)
-    result["answers"] = [answer_digest(ours.search(reqs[id(e)]).to_dict()) for e in entries]
+    result["answers"] = [ours.search(reqs[id(e)]).digest() for e in entries]
     ours.close()
     return entries
-
-
-def answer_digest(resp: dict[str, Any]) -> dict[str, Any]:
-    """What a request answered, independent of timing: compare two runs' JSON to see that
-    a change kept every total, facet count and ranking of the mix."""
-    return {
-        "total": resp["total"],
-        "hits": [hit["nct_id"] for hit in resp["results"]],
-        "facets": {
-            name: {item["value"]: item["count"] for item in items}
-            for name, items in resp["facets"].items()
-        },
-        "suggestion": resp["suggestion"],
-    }
 
 
 def http_step(

@@ -24,23 +24,14 @@ def old_index(tmp_path: Path) -> Path:
     return tmp_path / "index"
 
 
-def _digest(resp: dict) -> dict:
-    return {
-        "total": resp["total"],
-        "hits": [hit["nct_id"] for hit in resp["results"]],
-        "facets": {
-            name: {item["value"]: item["count"] for item in items}
-            for name, items in resp["facets"].items()
-        },
-    }
-
-
 def test_an_index_built_before_the_move_answers_as_it_did(old_index):
     expected = json.loads((DATA / "index-before-layout.expected.json").read_text())
     ix = SearchIndex(old_index)
     try:
         for q, answer in expected.items():
-            assert _digest(ix.search(parse_params({"q": [q]})).to_dict()) == answer, q
+            digest = ix.search(parse_params({"q": [q]})).digest()
+            # recorded before `suggestion` was part of a digest: compare what was recorded
+            assert {key: digest[key] for key in answer} == answer, q
         assert ix.check()["documents"] == 12
     finally:
         ix.close()

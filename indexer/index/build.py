@@ -35,6 +35,7 @@ from ..pages.files import (
 )
 from ..pages.files import relative_name as _rel
 from ..pages.record import StudyRecord
+from ..pages.sample import write_sample
 from .columns import COLUMNS_FILE, Columns
 from .hot_terms import save_hot_terms
 from .parallel import BuildResult, build_segments
@@ -424,8 +425,6 @@ def ensure_index(
 ) -> None:
     """Build an index if none is live: from the mirror if configured, else the sample
     (so `make run` serves something on a fresh machine)."""
-    from ..pages.sample import write_sample
-
     if IndexStore(index_dir).current() is not None:
         return
     if pages_dir is None:

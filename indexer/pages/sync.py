@@ -111,7 +111,7 @@ def discover(
                 urljoin(base, f"{item.upper()}.md") if NCT_ID_ANY_CASE.fullmatch(item) else item
             )
     else:
-        urls = _sitemap_urls(session, urljoin(base, "sitemap.xml"), timeout, depth=0)
+        urls = _sitemap_urls(session, urljoin(base, "sitemap.xml"), base, timeout, depth=0)
     pairs: dict[str, str] = {}
     for url in urls:
         match = _NCT_IN_URL.search(url)
@@ -120,7 +120,7 @@ def discover(
         nct = match.group(1).upper()
         # only <base><NCT ID>.md: a sitemap must not send the sync anywhere else
         # (cloud metadata addresses, admin URLs with query strings, other hosts)
-        if url != urljoin(base, f"{nct}.md"):
+        if url != urljoin(base, f"{nct}.md"):  # within(url, base) and of that one form
             log.warning("refused %s: only %s<NCT ID>.md is fetched", url, base)
             continue
         pairs.setdefault(nct, url)
@@ -133,51 +133,65 @@ class _TooLarge(Exception):
     pass
 
 
-def read_capped(resp: requests.Response, limit: int) -> bytes:
-    """The body, decoded (gzip, deflate), refused once it passes `limit` bytes: a
-    1 MB gzip bomb on the wire unpacks to 1 GB, and reading it whole killed the sync."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in resp.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge(f"body is over the {limit}-byte limit (after decompression)")
-            chunks.append(chunk)
-    finally:
-        resp.close()
-    return b"".join(chunks)
+class _OutsideBase(Exception):
+    pass
 
 
 MAX_REDIRECTS = 5
 
 
-def _get_within(
-    session: requests.Session, url: str, headers: dict[str, str], timeout: float
-) -> requests.Response | None:
-    """GET `url`, following redirects only to URLs under the folder it is in; None when a
-    redirect leads elsewhere (another host, port, scheme or path)."""
-    base = url.rsplit("/", 1)[0] + "/"
+def within(url: str, base: str) -> bool:
+    """Whether `url` is under the mirror's base URL (same scheme, host, port and path
+    prefix) and carries no query or fragment."""
+    return url.startswith(base) and "?" not in url and "#" not in url
+
+
+def fetch_capped(
+    session: requests.Session,
+    url: str,
+    base: str,
+    limit: int,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[requests.Response, bytes]:
+    """GET `url` and its body, following redirects only within `base`, reading the body
+    (decoded: gzip, deflate) only up to `limit` bytes — a 1 MB gzip bomb on the wire
+    unpacks to 1 GB, and reading it whole killed the sync. The body is read only for a
+    200; the connection is always released."""
     for _ in range(MAX_REDIRECTS + 1):
         resp = session.get(
             url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
         )
         if not resp.is_redirect:
-            return resp
+            break
         resp.close()
         url = urljoin(url, resp.headers.get("Location", ""))
-        if not url.startswith(base) or "?" in url or "#" in url:
-            return None
-    raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
-
-
-def _sitemap_urls(session: requests.Session, url: str, timeout: float, depth: int) -> list[str]:
+        if not within(url, base):
+            raise _OutsideBase("redirected outside the mirror's base URL (refused)")
+    else:
+        raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+    chunks: list[bytes] = []
+    size = 0
     try:
-        resp = session.get(url, timeout=timeout, stream=True)
-        body = read_capped(resp, MAX_SITEMAP_BYTES) if resp.status_code == 200 else b""
+        if resp.status_code == 200:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise _TooLarge(f"body is over the {limit}-byte limit (after decompression)")
+                chunks.append(chunk)
+    finally:
+        resp.close()
+    return resp, b"".join(chunks)
+
+
+def _sitemap_urls(
+    session: requests.Session, url: str, base: str, timeout: float, depth: int
+) -> list[str]:
+    try:
+        resp, body = fetch_capped(session, url, base, MAX_SITEMAP_BYTES, timeout=timeout)
     except requests.RequestException as exc:
         raise SyncError(f"cannot fetch {url}: {exc.__class__.__name__}") from exc
-    except _TooLarge as exc:
+    except (_TooLarge, _OutsideBase) as exc:
         raise SyncError(f"cannot use {url}: {exc}") from exc
     if resp.status_code != 200:
         raise SyncError(f"cannot fetch {url}: HTTP {resp.status_code}")
@@ -189,7 +203,10 @@ def _sitemap_urls(session: requests.Session, url: str, timeout: float, depth: in
     if root.tag.endswith("sitemapindex") and depth == 0:
         nested: list[str] = []
         for loc in locs:
-            nested += _sitemap_urls(session, loc, timeout, depth + 1)
+            if not within(loc, base):  # a sitemap index must not send the sync elsewhere
+                log.warning("refused sitemap %s: it is not under %s", loc, base)
+                continue
+            nested += _sitemap_urls(session, loc, base, timeout, depth + 1)
         return nested
     return locs
 
@@ -228,13 +245,14 @@ def fetch_one(
             headers["If-Modified-Since"] = known["last_modified"]
     limiter.wait()
     try:
-        resp = _get_within(session, url, headers, timeout)
-        if resp is None:
-            return "failed", "redirected outside the mirror's base URL (refused)", None
+        # the targets are <base><NCT ID>.md: the page's folder is the base
+        base = url.rsplit("/", 1)[0] + "/"
         # urllib3 raises on a body shorter than its Content-Length
-        body = read_capped(resp, max_bytes) if resp.status_code == 200 else b""
+        resp, body = fetch_capped(session, url, base, max_bytes, headers, timeout)
     except requests.RequestException as exc:
         return "failed", f"{exc.__class__.__name__}: {_short(exc)}", None
+    except _OutsideBase as exc:
+        return "failed", str(exc), None
     except _TooLarge as exc:  # the reindex would skip it: the local copy is kept
         return "failed", f"page {exc}", None
     if resp.status_code == 304:

@@ -46,6 +46,20 @@ class SearchResponse:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    def digest(self) -> dict[str, Any]:
+        """What the request answered, without timings: two runs that answer the same
+        have equal digests (the benchmark's smoke JSON and tests/test_layout.py compare
+        them across commits)."""
+        return {
+            "total": self.total,
+            "hits": [hit["nct_id"] for hit in self.results],
+            "facets": {
+                name: {item["value"]: item["count"] for item in items}
+                for name, items in self.facets.items()
+            },
+            "suggestion": self.suggestion,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The response as JSON-ready data. Its parts are built for this response alone,
         so they are handed over as they are (`asdict` deep-copied every hit and facet
