@@ -13,6 +13,7 @@ import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,15 @@ from whoosh.system import pack_uint
 
 from ..pages.record import StudyRecord
 from ..pages.values import date_key
+from ..pages.vocab import (
+    HEALTHY_VOLUNTEERS,
+    INTERVENTION_TYPES,
+    PHASES,
+    SEXES,
+    STATUSES,
+    STUDY_TYPES,
+    VALUE_LABELS,
+)
 from .textnorm import (
     SECTION_MARK,
     SectionGaps,
@@ -40,21 +50,47 @@ SCHEMA_VERSION = 4
 
 @dataclass(frozen=True)
 class FacetSpec:
-    """A facet: the request parameter, the index field, and how people see it."""
+    """A facet, defined once: the request parameter, the index field, how people see it.
+
+    `values` is the closed vocabulary when the page format has one (the request
+    refuses anything else); None means the index supplies the values. Closed
+    vocabularies are codes in one case, so a request's value is folded to it.
+    """
 
     name: str
     field: str
     label: str
     multi: bool
+    values: tuple[str, ...] | None = None
+    labels: dict[str, str] = dc_field(default_factory=dict, compare=False)
+
+    def fold_value(self, value: str) -> str:
+        """A requested value as the index spells it (recruiting -> RECRUITING)."""
+        if self.values is None:
+            return value
+        return value.lower() if self.values == HEALTHY_VOLUNTEERS else value.upper()
+
+    def display(self, value: str) -> str:
+        """RECRUITING -> Recruiting, PHASE1 -> Phase 1; open values as they are."""
+        if value in self.labels:
+            return self.labels[value]
+        if self.values is not None and value.isupper() and " " not in value:
+            return value.replace("_", " ").capitalize()
+        return value
+
+
+def _closed(name: str, label: str, multi: bool, values: tuple[str, ...]) -> FacetSpec:
+    labels = {v: VALUE_LABELS[v] for v in values if v in VALUE_LABELS}
+    return FacetSpec(name, "f_" + name, label, multi, values, labels)
 
 
 FACETS: tuple[FacetSpec, ...] = (
-    FacetSpec("status", "f_status", "Status", False),
-    FacetSpec("phase", "f_phase", "Phase", True),
-    FacetSpec("study_type", "f_study_type", "Study type", False),
-    FacetSpec("intervention_type", "f_intervention_type", "Intervention type", True),
-    FacetSpec("sex", "f_sex", "Sex", False),
-    FacetSpec("healthy_volunteers", "f_healthy_volunteers", "Healthy volunteers", False),
+    _closed("status", "Status", False, STATUSES),
+    _closed("phase", "Phase", True, PHASES),
+    _closed("study_type", "Study type", False, STUDY_TYPES),
+    _closed("intervention_type", "Intervention type", True, INTERVENTION_TYPES),
+    _closed("sex", "Sex", False, SEXES),
+    _closed("healthy_volunteers", "Healthy volunteers", False, HEALTHY_VOLUNTEERS),
     FacetSpec("country", "f_country", "Country", True),
     FacetSpec("condition", "f_condition", "Condition", True),
     FacetSpec("sponsor", "f_sponsor", "Sponsor", False),

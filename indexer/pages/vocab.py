@@ -39,3 +39,15 @@ INTERVENTION_TYPES = (
 )
 SEXES = ("ALL", "FEMALE", "MALE")
 HEALTHY_VOLUNTEERS = ("true", "false")
+
+# How people read the values that are codes; other codes are shown capitalised.
+VALUE_LABELS = {
+    "true": "Yes",
+    "false": "No",
+    "NA": "Not applicable",
+    "EARLY_PHASE1": "Early phase 1",
+    "PHASE1": "Phase 1",
+    "PHASE2": "Phase 2",
+    "PHASE3": "Phase 3",
+    "PHASE4": "Phase 4",
+}

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import ParamError
 from ..index.columns import Columns
-from ..index.schema import AGE_SCALE
+from ..index.schema import AGE_SCALE, FACETS_BY_NAME
 from ..pages.values import date_key
-from .request import ENUM_VALUES, SearchRequest
+from .request import SearchRequest
 from .text import ParsedText
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
 def _selected_values(cols: Columns, req: SearchRequest) -> None:
     """Refuse filter values the index has never seen (for open-ended facets)."""
     for name, values in req.filters.items():
-        if name in ENUM_VALUES:
+        if FACETS_BY_NAME[name].values is not None:  # closed: checked by the request
             continue
         column = cols.facets[name]
         for value in values:
