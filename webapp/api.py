@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer import failpoints
-from indexer.index.store import IndexUnavailable
-from indexer.pages.values import NCT_ID_ANY_CASE
-from indexer.search.budget import time_budget
-from indexer.search.request import parse_params
+from indexer.failpoints import reached as failpoint
+from indexer.search.query import NCT_ID_ANY_CASE, IndexUnavailable, parse_params, time_budget
 
 from .errors import json_error
 from .openapi import openapi_document
@@ -20,7 +17,7 @@ bp = Blueprint("api", __name__)
 @bp.get("/api/search")
 def search():
     req = parse_params(request.args.to_dict(flat=False))
-    failpoints.reached("search_request")
+    failpoint("search_request")
     with time_budget(float(current_app.config["REQUEST_BUDGET"])):
         resp = get_index().search(req)
     return jsonify(resp.to_dict())

@@ -10,9 +10,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.index.store import IndexUnavailable
-from indexer.search.query import SearchTimeout
-from indexer.search.request import ParamError
+from indexer.search.query import IndexUnavailable, ParamError, TrialsearchError
 
 
 def wants_json() -> bool:
@@ -30,29 +28,22 @@ def json_error(
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ParamError)
-    def param_error(exc: ParamError):
+    @app.errorhandler(TrialsearchError)
+    def trialsearch_error(exc: TrialsearchError):
+        """Every deliberate error, answered with the status and message it carries."""
+        status = exc.http_status
+        if status >= 500:  # the operator's story (paths, cause) goes to the log only
+            log = app.logger.error if isinstance(exc, IndexUnavailable) else app.logger.warning
+            log("%s on %s: %s", exc.code, request.full_path, exc.operator_message())
         if wants_json():
-            return json_error(400, exc.code, exc.message, exc.param, allowed=exc.allowed)
-        return render_template(
-            "error.html", status=400, message=exc.message, allowed=exc.allowed
-        ), 400
-
-    @app.errorhandler(IndexUnavailable)
-    def unavailable(exc: IndexUnavailable):
-        app.logger.error("index unavailable: %s", exc)
-        message = "The search index is not available right now. Please try again shortly."
-        if wants_json():
-            return json_error(503, "index_unavailable", message)
-        return render_template("error.html", status=503, message=message), 503
-
-    @app.errorhandler(SearchTimeout)
-    def timeout(exc: SearchTimeout):
-        app.logger.warning("search stopped on %s: %s", request.full_path, exc)
-        message = f"The search was stopped: {exc}. Narrow it (fewer words, more filters)."
-        if wants_json():
-            return json_error(503, "timeout", message)
-        return render_template("error.html", status=503, message=message), 503
+            response = jsonify({"error": exc.to_dict()})
+            response.status_code = status
+            return response
+        allowed = exc.allowed if isinstance(exc, ParamError) else None
+        page = render_template(
+            "error.html", status=status, message=exc.public_message(), allowed=allowed
+        )
+        return page, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

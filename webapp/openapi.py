@@ -8,102 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.index.schema import FACETS
-from indexer.search.request import (
-    ENUM_VALUES,
-    MAX_FACET_LIMIT,
-    MAX_PER_PAGE,
-    MAX_QUERY_CHARS,
-    MAX_RESULT_WINDOW,
-    SORTS,
-)
+from indexer.search.query import FACETS, PARAMS
 
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_INT = {"type": ["integer", "null"]}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 
-def _param(
-    name: str, schema: dict[str, Any], description: str, repeat: bool = False
-) -> dict[str, Any]:
-    if repeat:
-        schema = {"type": "array", "items": schema}
-    param = {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-    if repeat:
-        param.update(style="form", explode=True)
-    return param
-
-
 def _search_parameters() -> list[dict[str, Any]]:
-    params = [
-        _param(
-            "q",
-            {"type": "string", "maxLength": MAX_QUERY_CHARS},
-            'Words (AND-ed), "phrases", OR, NOT or -word, prefixes title:, condition:, '
-            "intervention:, sponsor:, country:. An NCT ID (or its 8 digits) puts that study "
-            "first. Known condition and intervention terms are also searched as their "
-            "synonyms (see `expansions` in the response).",
-        ),
-        _param(
-            "exact",
-            {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"},
-            "true: search the words only as typed, without synonym expansion.",
-        ),
-    ]
-    for spec in FACETS:
-        schema: dict[str, Any] = {"type": "string"}
-        if spec.name in ENUM_VALUES:
-            schema["enum"] = list(ENUM_VALUES[spec.name])
-        params.append(
-            _param(
-                spec.name,
-                schema,
-                f"Filter by {spec.label.lower()}; repeat for OR within the facet.",
-                repeat=True,
-            )
-        )
-    date = {
-        "type": "string",
-        "pattern": r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$",
-    }
-    params += [
-        _param("start_date_from", date, "Start date on or after (YYYY-MM-DD or YYYY-MM)."),
-        _param("start_date_to", date, "Start date on or before (YYYY-MM covers the month)."),
-        _param("last_update_from", date, "Last CT.gov update on or after."),
-        _param("last_update_to", date, "Last CT.gov update on or before."),
-        _param("enrollment_min", {"type": "integer", "minimum": 0}, "Target enrollment ≥."),
-        _param("enrollment_max", {"type": "integer", "minimum": 0}, "Target enrollment ≤."),
-        _param(
-            "age",
-            {"type": "number", "minimum": 0, "maximum": 150},
-            "A person's age in years: studies whose age bounds admit it.",
-        ),
-        _param(
-            "sort",
-            {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},
-            "Sort field; prefix - for descending. Default: relevance with text, "
-            "-last_update without.",
-        ),
-        _param("order", {"type": "string", "enum": ["asc", "desc"]}, "Sort direction."),
-        _param("page", {"type": "integer", "minimum": 1, "default": 1}, "1-based page."),
-        _param(
-            "per_page",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
-            f"Results per page; page × per_page ≤ {MAX_RESULT_WINDOW}.",
-        ),
-        _param(
-            "facet_limit",
-            {"type": "integer", "minimum": 1, "maximum": MAX_FACET_LIMIT, "default": 20},
-            "Values listed per facet (selected values are always listed).",
-        ),
-    ]
-    return params
+    """Every search parameter as the one table (`PARAMS`) defines it."""
+    described = []
+    for param in PARAMS:
+        item = {
+            "name": param.name,
+            "in": "query",
+            "required": False,
+            "description": param.description,
+            "schema": param.json_schema(),
+            "example": [param.example] if param.repeatable else param.example,
+        }
+        if param.repeatable:
+            item.update(style="form", explode=True)
+        described.append(item)
+    return described
 
 
 def _schemas() -> dict[str, Any]:
@@ -182,6 +109,7 @@ def _schemas() -> dict[str, Any]:
             "took_ms",
             "pinned",
             "expansions",
+            "truncated_facets",
         ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
@@ -200,6 +128,11 @@ def _schemas() -> dict[str, Any]:
                     for spec in FACETS
                 },
                 "additionalProperties": False,
+            },
+            "truncated_facets": {
+                "type": "array",
+                "items": {"type": "string", "enum": [spec.name for spec in FACETS]},
+                "description": "Facets that have more values than facet_limit listed.",
             },
             "suggestion": _NULL_STR,
             "index": {"$ref": "#/components/schemas/IndexInfo"},

@@ -12,10 +12,16 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
-from indexer.index.schema import FACETS
-from indexer.search.budget import time_budget
-from indexer.search.query import SearchResponse
-from indexer.search.request import RANGE_PARAMS, ParamError, SearchRequest, parse_params
+from indexer.search.query import (
+    FACETS,
+    PARAMS_BY_NAME,
+    RANGE_PARAMS,
+    ParamError,
+    SearchRequest,
+    SearchResponse,
+    parse_params,
+    time_budget,
+)
 
 from .state import get_index
 
@@ -29,25 +35,9 @@ SORT_CHOICES = [
     ("-enrollment", "Largest enrollment"),
     ("nct_id", "NCT ID"),
 ]
-RANGE_LABELS = {
-    "start_date_from": "Start from",
-    "start_date_to": "Start to",
-    "last_update_from": "Updated from",
-    "last_update_to": "Updated to",
-    "enrollment_min": "Enrollment ≥",
-    "enrollment_max": "Enrollment ≤",
-    "age": "Age",
-}
-VALUE_LABELS = {
-    "true": "Yes",
-    "false": "No",
-    "NA": "Not applicable",
-    "EARLY_PHASE1": "Early phase 1",
-    "PHASE1": "Phase 1",
-    "PHASE2": "Phase 2",
-    "PHASE3": "Phase 3",
-    "PHASE4": "Phase 4",
-}
+RANGE_LABELS = {name: PARAMS_BY_NAME[name].label for name in RANGE_PARAMS}
+# Every closed vocabulary's display names, for the template's `pretty` filter.
+VALUE_LABELS = {value: label for spec in FACETS for value, label in spec.labels.items()}
 
 
 HTML_FACET_VALUES = 100  # the most values the page lists for one facet
@@ -96,7 +86,8 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
                 if item["selected"]
                 else [*base, (spec.name, item["value"])]
             )
-            items.append({**item, "label": pretty(item["value"]), "toggle_url": _url(toggled)})
+            label = spec.display(item["value"])
+            items.append({**item, "label": label, "toggle_url": _url(toggled)})
         more = spec.name in resp.truncated_facets and req.facet_limit < HTML_FACET_VALUES
         more_params = [*_without(params, "facet_limit"), ("facet_limit", str(MORE_FACET_VALUES))]
         facets.append(
@@ -109,7 +100,10 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
             }
         )
     chips = [
-        {"label": f"{spec.label}: {pretty(value)}", "url": _url(_without(base, spec.name, value))}
+        {
+            "label": f"{spec.label}: {spec.display(value)}",
+            "url": _url(_without(base, spec.name, value)),
+        }
         for spec in FACETS
         for value in req.filters.get(spec.name, [])
     ]

@@ -38,8 +38,7 @@ class SearchResponse:
     took_ms: float
     pinned: list[str] = field(default_factory=list)
     expansions: list[dict[str, Any]] = field(default_factory=list)
-    # facets with more non-zero values than facet_limit lists (not in the JSON answer,
-    # whose shape is fixed; the HTML page offers "more" for them)
+    # facets with more non-zero values than facet_limit lists (the page offers "more")
     truncated_facets: list[str] = field(default_factory=list)
 
     @property
@@ -99,4 +98,4 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     )
 
 
-_JSON_FIELDS = {f.name for f in fields(SearchResponse)} - {"truncated_facets"}
+_JSON_FIELDS = {f.name for f in fields(SearchResponse)}

@@ -9,15 +9,29 @@ callers import from here and need not know how the steps are split.
 
 from __future__ import annotations
 
-from ..errors import IndexUnavailable, ParamError, SearchTimeout
+from ..errors import IndexUnavailable, ParamError, SearchTimeout, TrialsearchError
+from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
+from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
+from .budget import time_budget
 from .facets import FacetList, _commonest
 from .ordering import _sorted_docs
+from .params import PARAMS, PARAMS_BY_NAME, RANGE_PARAMS, Param
 from .reader import SearchIndex, Snapshot
 from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "FACETS",
+    "FACETS_BY_NAME",
+    "FacetSpec",
+    "NCT_ID_ANY_CASE",
+    "PARAMS",
+    "PARAMS_BY_NAME",
+    "Param",
+    "RANGE_PARAMS",
+    "TrialsearchError",
+    "time_budget",
     "FacetList",
     "IndexUnavailable",
     "ParamError",
