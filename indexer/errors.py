@@ -38,6 +38,10 @@ class TrialsearchError(Exception):
         """What a client may be told (no paths of this machine)."""
         return self.message
 
+    def operator_message(self) -> str:
+        """What the CLI prints: the whole story, paths of this machine included."""
+        return self.message or self.public_message()
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.public_message(), "param": None}
 
@@ -59,6 +63,11 @@ class ParamError(TrialsearchError, ValueError):
         self.code = code
         self.param = param
         self.allowed = list(allowed) if allowed is not None else None
+
+    def operator_message(self) -> str:
+        if self.allowed:
+            return f"{self.message} (allowed: {', '.join(self.allowed)})"
+        return self.message
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "message": self.message, "param": self.param}
@@ -94,6 +103,9 @@ class SearchTimeout(TrialsearchError):
 
     def public_message(self) -> str:
         return f"The search was stopped: {self.message}. Narrow it (fewer words, more filters)."
+
+    def operator_message(self) -> str:
+        return self.public_message()
 
 
 class PageError(TrialsearchError):

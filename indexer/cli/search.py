@@ -1,0 +1,150 @@
+"""`trialsearch search`: the query API from a terminal, with an option per parameter.
+
+The options are generated from the one table of search parameters
+(`indexer/search/params.py`): every parameter the JSON API takes is an option here
+(`q` is the positional QUERY), with the same names, values and errors, because the
+values go to the same `parse_params` as strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import EXIT_USAGE
+from ..search.query import PARAMS, Param, SearchIndex, SearchResponse, parse_params, time_budget
+from ..settings import read_setting
+from .common import echo_json, fail, index_option, json_option
+
+_OPTIONAL_PARAMS = tuple(param for param in PARAMS if param.name != "q")
+
+
+_METAVARS = {"facet": "VALUE", "date": "DATE", "integer": "N", "decimal": "NUMBER", "sort": "FIELD"}
+
+
+def _help(param: Param) -> str:
+    text = param.description
+    if param.kind == "facet" and param.values:
+        text += f" One of: {', '.join(param.values)}."
+    return text + f"  [e.g. {param.example}]"
+
+
+def _option(param: Param) -> Callable[[Any], Any]:
+    if param.kind == "boolean":
+        return click.option(
+            param.cli_option, param.name, flag_value="true", default=None, help=_help(param)
+        )
+    return click.option(
+        param.cli_option,
+        param.name,
+        multiple=param.repeatable,
+        default=None,
+        metavar=_METAVARS.get(param.kind) or "|".join(param.values or ()),
+        help=_help(param),
+    )
+
+
+def _parameter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for param in reversed(_OPTIONAL_PARAMS):
+        command = _option(param)(command)
+    return command
+
+
+def _raw_params(
+    query: tuple[str, ...], options: dict[str, Any], filters: tuple[str, ...]
+) -> dict[str, list[str]]:
+    """The command line as the API's parameters: name -> list of string values."""
+    params: dict[str, list[str]] = {}
+    if query:
+        params["q"] = [" ".join(query)]
+    for param in _OPTIONAL_PARAMS:
+        value = options.get(param.name)
+        if param.repeatable and value:
+            params[param.name] = list(value)
+        elif not param.repeatable and value is not None:
+            params[param.name] = [value]
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--filter takes NAME=VALUE, got {item!r}", EXIT_USAGE)
+        params.setdefault(name, []).append(value)
+    return params
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@index_option
+@json_option
+@click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any API parameter as NAME=VALUE, e.g. -f status=RECRUITING (repeatable).",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds the search may run before it is stopped (exit 7); 0: no budget.  "
+    "[default: TRIALSEARCH_REQUEST_BUDGET, 10]",
+)
+@_parameter_options
+def search(
+    query: tuple[str, ...],
+    index_dir: Path,
+    as_json: bool,
+    filters: tuple[str, ...],
+    budget: float | None,
+    **options: Any,
+) -> None:
+    """Search the index from the terminal (the same query API as the web and JSON).
+
+    QUERY is the `q` parameter; every other parameter of GET /api/search is an
+    option below (repeat a facet option for OR within it).
+
+    Exit codes: 0 done; 2 a bad parameter; 5 no index could be read; 7 the search
+    ran past its time budget.
+    """
+    req = parse_params(_raw_params(query, options, filters))
+    seconds = read_setting("request_budget") if budget is None else budget
+    index = SearchIndex(index_dir)
+    index.info()  # open the index first: the budget is the search's, as on the web
+    with time_budget(seconds):
+        resp = index.search(req)
+    if as_json:
+        echo_json(resp.to_dict())
+    else:
+        _print(resp)
+
+
+def _print(resp: SearchResponse) -> None:
+    first = (resp.page - 1) * resp.per_page + 1
+    noun = "study" if resp.total == 1 else "studies"
+    click.echo(
+        f"{resp.total} {noun}"
+        + (
+            f", showing {first}-{first + len(resp.results) - 1}"
+            if resp.results and resp.total > len(resp.results)
+            else ""
+        )
+    )
+    for expansion in resp.expansions:
+        click.echo(
+            f"Also searched {expansion['text']!r} as: {', '.join(expansion['alternatives'])}"
+            " (--exact to turn off)"
+        )
+    if resp.suggestion:
+        click.echo(f"Did you mean: {resp.suggestion}")
+    for hit in resp.results:
+        phases = "/".join(hit["phases"]) or "-"
+        click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
+        click.echo(
+            f"  {hit['overall_status']} · {phases} · {hit['sponsor'] or '-'} · "
+            f"updated {hit['last_update'] or '-'}"
+        )
+        click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
