@@ -154,3 +154,14 @@ def test_every_module_says_why_it_exists_and_stays_small(path):
         return
     assert ast.get_docstring(ast.parse(text)), f"{_rel(path)} has no docstring"
     assert text.count("\n") <= 500, f"{_rel(path)} has {text.count(chr(10))} lines"
+
+
+# what the web app (and any other surface) may use: the query API and the shared modules
+FRONT_DOOR = ("indexer.search.query", "indexer.settings", "indexer.errors", "indexer.failpoints")
+
+
+@pytest.mark.parametrize("path", _files("webapp"), ids=_rel)
+def test_the_web_app_reaches_the_engine_only_through_the_query_api(path):
+    imported = {n for n in _imports(path, False) if _is(n, "indexer")}
+    wrong = {n for n in imported if not any(_is(n, allowed) for allowed in FRONT_DOOR)}
+    assert not wrong, f"{_rel(path)} imports {sorted(wrong)}"
