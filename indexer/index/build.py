@@ -137,7 +137,7 @@ def reindex(
             log.warning("live pointer unreadable (%s): rebuilding in full", exc)
             live = None
         manifest = store.read_manifest(live) if live else {}
-        problem = _live_problem(store, live) if live and not full else None
+        problem = store.probe(live) if live and not full else None
         if problem:
             log.warning("live generation unreadable (%s): rebuilding in full", problem)
         outdated = live is not None and live.schema_version != SCHEMA_VERSION
@@ -324,23 +324,6 @@ def _incremental(
         canaries=[p.record.nct_id for p in changed[:5]],
     )
     return report
-
-
-def _live_problem(store: IndexStore, live: GenerationInfo) -> str | None:
-    """Why the live generation cannot be built upon (None when it reads fine)."""
-    try:
-        ix = whoosh_index.open_dir(str(store.generation_dir(live)))
-        try:
-            with ix.searcher() as searcher:
-                count = searcher.doc_count()
-                searcher.search(Term("nct_text", "nct00000000"), limit=1)
-        finally:
-            ix.close()
-    except Exception as exc:  # any damage means: do not hard-link these files
-        return f"{exc.__class__.__name__}: {exc}"
-    if count != live.documents:
-        return f"it holds {count} documents, its pointer says {live.documents}"
-    return None
 
 
 def _same_stat(path: Path, entry: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.query import Term
 
 from ..atomic import write_json_atomic
 from ..errors import IndexUnavailable, ReindexLocked
@@ -133,6 +134,27 @@ class IndexStore:
             return info, whoosh_index.open_dir(str(path))
         except Exception as exc:  # Whoosh raises many kinds for a damaged index
             raise IndexUnavailable(f"cannot open index generation {info.directory}: {exc}") from exc
+
+    def probe(self, info: GenerationInfo) -> str | None:
+        """Why a generation cannot be trusted, or None when it reads fine.
+
+        Opened afresh (no cached reader), its documents counted against its pointer
+        and one term query run: /healthz asks this before it says "ok", and a
+        reindex before it builds on the live generation's files.
+        """
+        try:
+            ix = whoosh_index.open_dir(str(self.generation_dir(info)))
+            try:
+                with ix.searcher() as searcher:
+                    count = searcher.doc_count()
+                    searcher.search(Term("nct_text", "nct00000000"), limit=1)
+            finally:
+                ix.close()
+        except Exception as exc:  # Whoosh raises many kinds for a damaged index
+            return f"{exc.__class__.__name__}: {exc}"
+        if count != info.documents:
+            return f"it holds {count} documents, its pointer says {info.documents}"
+        return None
 
     def read_manifest(self, info: GenerationInfo | None = None) -> dict[str, Any]:
         info = info or self.current()
