@@ -1,9 +1,10 @@
-"""Write small mirror pages for tests, in the exact format of shared/FORMAT.md."""
+"""Write small mirror pages for tests, through the project's one page renderer."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from indexer.pages.render import PageContent, render_page
 
 
 def make_page(
@@ -26,43 +27,30 @@ def make_page(
     summary: str = "A study.",
     interventions: tuple[tuple[str, str], ...] = (("Drug X", "DRUG"),),
 ) -> str:
-    fm = ["---", f"title: {json.dumps(title)}", f"nct_id: {nct}", f"overall_status: {status}"]
-    if phases:
-        fm.append(f'phase: "{", ".join(phases)}"')
-    fm += [
-        f"sponsor: {json.dumps(sponsor)}",
-        f"study_type: {study_type}",
-        f"primary_condition: {json.dumps(conditions[0])}",
-        "countries:",
-    ]
-    fm += [f"  - {json.dumps(c)}" for c in countries]
-    fm += [
-        f'canonical_url: "https://mirror.example/{nct}.md"',
-        f'clinicaltrials_gov: "https://clinicaltrials.gov/study/{nct}"',
-        f"ct_last_update_post_date: {last_update}",
-        'last_seen_at: "2026-05-12T06:30:26.088Z"',
-        "---",
-    ]
-    body = [f"# {title}", "", "## Key Facts", "", f"- **Status:** {status}"]
-    if enrollment is not None:
-        body.append(f"- **Target Enrollment:** {enrollment}")
-    body.append(f"- **Conditions:** {', '.join(conditions)}")
-    if start:
-        body.append(f"- **Start Date:** {start}")
-    body += ["", "## Brief Summary", "", summary, "", "## Eligibility", ""]
-    if min_age:
-        body.append(f"- **Minimum age:** {min_age}")
-    if max_age:
-        body.append(f"- **Maximum age:** {max_age}")
-    body += [
-        f"- **Sex:** {sex}",
-        f"- **Healthy Volunteers:** {healthy}",
-        "",
-        "## Interventions",
-        "",
-    ]
-    body += [f"- **{name}** ({kind}) — given daily." for name, kind in interventions]
-    return "\n".join(fm + body) + "\n"
+    return render_page(
+        PageContent(
+            nct_id=nct,
+            title=title,
+            status=status,
+            phases=phases,
+            study_type=study_type,
+            sponsor=sponsor,
+            conditions=conditions,
+            countries=countries,
+            canonical_url=f"https://mirror.example/{nct}.md",
+            ctgov_url=f"https://clinicaltrials.gov/study/{nct}",
+            last_update=last_update,
+            last_seen_at="2026-05-12T06:30:26.088Z",
+            enrollment=enrollment,
+            start_date=start,
+            summary=summary,
+            min_age=min_age,
+            max_age=max_age,
+            sex=sex,
+            healthy_volunteers=healthy,
+            interventions=[(name, kind, "given daily.") for name, kind in interventions],
+        )
+    )
 
 
 def write_pages(folder: Path, pages: dict[str, str]) -> Path:

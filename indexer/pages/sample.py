@@ -8,11 +8,10 @@ texts, and pages with sections missing. Deterministic for a seed.
 
 from __future__ import annotations
 
-import json
 import random
-import re
 from pathlib import Path
 
+from .render import PageContent, md, render_page
 from .vocab import INTERVENTION_TYPES, STATUSES
 
 MIRROR_URL = "https://parkinsonspathways.com/agent/trials/{}.md"
@@ -130,16 +129,10 @@ SENTENCES = [
     "Eligible patients are recruited from outpatient clinics and referred by their physicians.",
     "Data on {kw} will be collected with validated questionnaires [v2.1].",
 ]
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
 
 
-def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _yaml(text: str) -> str:
-    plain = re.match(r"^[A-Za-z0-9(][^:#\"'\n]*$", text) and not re.match(r"^[0-9.+-]+$", text)
-    return text if plain else json.dumps(text, ensure_ascii=False)
+MIN_AGES = ["18 Years", "18 Years", "6 Months", "12 Years", "65 Years", None]
+SITE_STATUSES = ["RECRUITING", "COMPLETED", "NOT_YET_RECRUITING"]
 
 
 def _date(rng: random.Random, start: int, end: int, month_only: float = 0.2) -> str:
@@ -189,71 +182,27 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
     last_update = _date(rng, 2019, 2026, month_only=0)
     kw = rng.choice(keywords)
 
-    fm = ["---", f"title: {_yaml(title)}", f"nct_id: {nct}", f"overall_status: {status}"]
-    if phases:
-        fm.append(f"phase: {_yaml(', '.join(phases))}")
-    fm += [
-        f"sponsor: {_yaml(sponsor)}",
-        f"study_type: {study_type}",
-        f"primary_condition: {_yaml(cond)}",
-    ]
-    if len(countries) == 1:
-        fm.append(f"countries: {_yaml(countries[0])}")
-    else:
-        fm.append("countries:")
-        fm += [f"  - {_yaml(c)}" for c in countries]
-    fm += [
-        f'canonical_url: "{MIRROR_URL.format(nct)}"',
-        f'clinicaltrials_gov: "{CTGOV_URL.format(nct)}"',
-        f"ct_last_update_post_date: {last_update}",
-        f'last_seen_at: "2026-{rng.randint(4, 10):02d}-{rng.randint(1, 28):02d}T06:30:26.088Z"',
-        "source: ClinicalTrials.gov (mirrored, no enrichment)",
-        "---",
-    ]
-
-    body = [f"# {_md(title)}", ""]
-    if i % 5:
-        body += [f"**Official Title:** {_md('A Study of ' + iv_name + ' in ' + cond)}", ""]
-    body += [
-        f"**NCT ID:** [{nct}]({CTGOV_URL.format(nct)})",
-        "",
-        "## Key Facts",
-        "",
-        f"- **Status:** {status}",
-    ]
-    if phases:
-        body.append(f"- **Phase:** {', '.join(phases)}")
-    body += [
-        f"- **Study Type:** {study_type}",
-        f"- **Target Enrollment:** {enrollment}",
-        f"- **Lead Sponsor:** {_md(sponsor)}",
-        f"- **Conditions:** {_md(', '.join(conditions))}",
-        f"- **Start Date:** {start}",
-    ]
-    if i % 4:
-        body.append(f"- **Completion Date:** {_date(rng, 2026, 2031)}")
-    body += [f"- **CT.gov Last Update:** {last_update}", ""]
+    last_seen = f"2026-{rng.randint(4, 10):02d}-{rng.randint(1, 28):02d}T06:30:26.088Z"
+    completion = _date(rng, 2026, 2031) if i % 4 else None
     fill = {"iv": iv_name, "cond": cond.lower(), "kw": kw}
-    body += ["## Brief Summary", "", _md(_paragraph(rng, rng.choice([1, 2, 3]), **fill)), ""]
+    summary = md(_paragraph(rng, rng.choice([1, 2, 3]), **fill))
+    description = []
     if i % 3:
-        paragraphs = [
-            _md(_paragraph(rng, rng.randint(3, 9), **fill)) for _ in range(rng.choice([1, 2, 4]))
+        description = [
+            md(_paragraph(rng, rng.randint(3, 9), **fill)) for _ in range(rng.choice([1, 2, 4]))
         ]
-        body += ["## Detailed Description", "", "\n\n".join(paragraphs), ""]
+    eligibility: dict[str, str | None] = {}
+    criteria: list[str] = []
     if i % 9:
-        min_age = rng.choice(["18 Years", "18 Years", "6 Months", "12 Years", "65 Years", None])
-        max_age = rng.choice(["80 Years", "75 Years", "17 Years", "N/A", None])
-        sex = rng.choice(["ALL", "ALL", "ALL", "FEMALE", "MALE"])
-        body += ["## Eligibility", ""]
-        if min_age:
-            body.append(f"- **Minimum age:** {min_age}")
-        if max_age:
-            body.append(f"- **Maximum age:** {max_age}")
-        body += [
-            f"- **Sex:** {sex}",
-            f"- **Healthy Volunteers:** {rng.choice(['Yes', 'No', 'No'])}",
-            "",
-            "```",
+        eligibility = {
+            "min_age": rng.choice(
+                ["18 Years", "18 Years", "6 Months", "12 Years", "65 Years", None]
+            ),
+            "max_age": rng.choice(["80 Years", "75 Years", "17 Years", "N/A", None]),
+            "sex": rng.choice(["ALL", "ALL", "ALL", "FEMALE", "MALE"]),
+            "healthy_volunteers": rng.choice(["Yes", "No", "No"]),
+        }
+        criteria = [
             "Inclusion Criteria:",
             "",
             f"* Diagnosis of {cond}",
@@ -262,58 +211,56 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
             "Exclusion Criteria:",
             "",
             "* Pregnancy",
-            "```",
-            "",
         ]
+    arms = []
     if study_type == "INTERVENTIONAL":
-        body += [
-            "## Arms",
-            "",
-            f"- **{_md(iv_name)} arm** (EXPERIMENTAL) — Participants receive {_md(iv_name)}.",
-            "- **Control** (PLACEBO_COMPARATOR) — Participants receive usual care.",
-            "",
+        arms = [
+            (f"{iv_name} arm", "EXPERIMENTAL", f"Participants receive {md(iv_name)}."),
+            ("Control", "PLACEBO_COMPARATOR", "Participants receive usual care."),
         ]
-    body += ["## Interventions", ""]
-    body += [
-        f"- **{_md(name)}** ({kind}) — {_md(name)} as described in the protocol."
-        for name, kind in interventions
-    ]
-    body += [
-        "",
-        "## Primary Outcomes",
-        "",
-        f"- **Change in {_md(kw)}** _(time frame: {rng.choice([12, 24, 52])} weeks)_ — "
-        f"Measured at each visit.",
-        "",
-    ]
-    sites = []
+    weeks = rng.choice([12, 24, 52])
+    places = []
     for country in countries:
         for city, state in PLACES[country][: rng.randint(1, len(PLACES[country]))]:
             parts = [f"{city} General Hospital", city, state, country]
-            sites.append(", ".join(_md(p) for p in parts if p))
+            places.append(", ".join(md(p) for p in parts if p))
     more = rng.choice([0, 0, 0, 14])
-    body += [f"## Locations ({len(sites) + more})", ""]
-    body += [
-        f"- {site} — _{rng.choice(['RECRUITING', 'COMPLETED', 'NOT_YET_RECRUITING'])}_"
-        for site in sites
+    sites = [
+        (site, rng.choice(["RECRUITING", "COMPLETED", "NOT_YET_RECRUITING"])) for site in places
     ]
-    if more:
-        body.append(f"- … and {more} more locations")
-    body += [
-        "",
-        "## Recent Field Changes (last 30 days)",
-        "",
-        f"- `status.overallStatus` — added _({last_update[:7]}-01)_",
-        "",
-        "---",
-        "",
-        f"*Canonical: {MIRROR_URL.format(nct)}*  ",
-        f"*Source data (authoritative): {CTGOV_URL.format(nct)}*  ",
-        "*This page is a raw mirror with no AI summary, no editorial enrichment, and no "
-        "Parkinson's-specific filtering.*",
-        "",
-    ]
-    return nct, "\n".join(fm + body)
+    page = PageContent(
+        nct_id=nct,
+        title=title,
+        status=status,
+        phases=phases,
+        study_type=study_type,
+        sponsor=sponsor,
+        conditions=conditions,
+        countries=countries,
+        canonical_url=MIRROR_URL.format(nct),
+        ctgov_url=CTGOV_URL.format(nct),
+        last_update=last_update,
+        last_seen_at=last_seen,
+        source="ClinicalTrials.gov (mirrored, no enrichment)",
+        official_title=f"A Study of {iv_name} in {cond}" if i % 5 else None,
+        enrollment=enrollment,
+        start_date=start,
+        completion_date=completion,
+        summary=summary,
+        description=description,
+        criteria=criteria,
+        arms=arms,
+        interventions=[
+            (name, kind, f"{md(name)} as described in the protocol.")
+            for name, kind in interventions
+        ],
+        outcomes=[(f"Change in {kw}", f"{weeks} weeks", "Measured at each visit.")],
+        sites=sites,
+        more_sites=more,
+        field_changes=[f"`status.overallStatus` — added _({last_update[:7]}-01)_"],
+        **eligibility,
+    )
+    return nct, render_page(page)
 
 
 def write_sample(out_dir: Path | str, n: int = 300, seed: int = 42) -> int:
