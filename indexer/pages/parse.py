@@ -1,4 +1,4 @@
-"""Turn one mirror page into one StudyRecord; the only code in the project that reads Markdown.
+"""Turn one mirror page into one StudyRecord: with sections.py, the only code that reads Markdown.
 
 A page from outside is untrusted: every problem becomes a PageError with a reason a
 person can act on, never an exception that stops a reindex.
@@ -17,21 +17,25 @@ import yaml
 from ..errors import PageError
 from .record import (
     Arm,
-    Eligibility,
-    FieldChange,
     Intervention,
-    Location,
-    Outcome,
     StudyRecord,
+)
+from .sections import (
+    enum_value,
+    read_changes,
+    read_described,
+    read_eligibility,
+    read_facts,
+    read_locations,
+    read_outcomes,
+    read_prose,
 )
 from .values import (
     NCT_ID,
-    age_to_years,
     as_list,
     as_text,
     normalize_date,
     parse_int,
-    parse_yes_no,
     split_phases,
     unescape_markdown,
 )
@@ -53,13 +57,6 @@ KNOWN_KEYS = {
 }
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FACT = re.compile(r"^-\s+\*\*(.+?):\*\*\s*(.*)$")
-_ITEM = re.compile(r"^-\s+\*\*((?:\\.|[^\\*])+)\*\*\s*(.*)$")
-_TYPE = re.compile(r"^\(([A-Z][A-Z_ ]*)\)\s*(.*)$")
-_TIME_FRAME = re.compile(r"^_\(time frame:\s*((?:\\.|[^\\])*?)\)_\s*(.*)$")
-_LOCATION_STATUS = re.compile(r"\s+—\s+_([A-Z_]+)_\s*$")
-_MORE_LOCATIONS = re.compile(r"^-\s+…\s+and\s+(\d+)\s+more\s+locations?", re.IGNORECASE)
-_CHANGE = re.compile(r"^-\s+`([^`]+)`\s*(?:—\s*(.*?))?\s*(?:_\((.*?)\)_)?\s*$")
 _NCT_IN_BODY = re.compile(r"\*\*NCT ID:\*\*\s*\[?(NCT\d{8})")
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
 
@@ -155,14 +152,16 @@ def parse_page(text: str, expected_id: str | None = None) -> StudyRecord:
     if expected_id and NCT_ID.fullmatch(expected_id.upper()) and expected_id.upper() != nct_id:
         raise PageError(f"file name says {expected_id} but the page's nct_id is {nct_id}")
 
-    facts = _facts(sections.get("key facts", []))
+    facts = read_facts(sections.get("key facts", []))
     title = as_text(meta.get("title")) or head.get("title") or nct_id
     record = StudyRecord(nct_id=nct_id, title=title)
     record.extra = {k: _plain(v) for k, v in meta.items() if k not in KNOWN_KEYS}
     record.official_title = head.get("official_title")
-    record.overall_status = _enum(meta.get("overall_status")) or _enum(facts.get("status"))
+    record.overall_status = enum_value(meta.get("overall_status")) or enum_value(
+        facts.get("status")
+    )
     record.phases = split_phases(meta.get("phase") if "phase" in meta else facts.get("phase"))
-    record.study_type = _enum(meta.get("study_type")) or _enum(facts.get("study type"))
+    record.study_type = enum_value(meta.get("study_type")) or enum_value(facts.get("study type"))
     record.sponsor = as_text(meta.get("sponsor")) or facts.get("lead sponsor")
     record.primary_condition = as_text(meta.get("primary_condition"))
     record.conditions = split_conditions(facts.get("conditions"), record.primary_condition)
@@ -180,19 +179,19 @@ def parse_page(text: str, expected_id: str | None = None) -> StudyRecord:
     record.clinicaltrials_gov = _web_url(meta, "clinicaltrials_gov", record.extra)
     record.source = as_text(meta.get("source"))
 
-    record.brief_summary = _prose(sections.get("brief summary"))
-    record.detailed_description = _prose(sections.get("detailed description"))
-    record.eligibility = _eligibility(sections.get("eligibility", []))
-    record.arms = [Arm(n, t, d) for n, t, d in _described(sections.get("arms", []))]
+    record.brief_summary = read_prose(sections.get("brief summary"))
+    record.detailed_description = read_prose(sections.get("detailed description"))
+    record.eligibility = read_eligibility(sections.get("eligibility", []))
+    record.arms = [Arm(n, t, d) for n, t, d in read_described(sections.get("arms", []))]
     record.interventions = [
-        Intervention(n, t, d) for n, t, d in _described(sections.get("interventions", []))
+        Intervention(n, t, d) for n, t, d in read_described(sections.get("interventions", []))
     ]
-    record.primary_outcomes = _outcomes(sections.get("primary outcomes", []))
-    record.locations, record.locations_more = _locations(
+    record.primary_outcomes = read_outcomes(sections.get("primary outcomes", []))
+    record.locations, record.locations_more = read_locations(
         sections.get("locations", []), record.countries
     )
     record.locations_total = head.get("locations_total")
-    record.field_changes = _changes(sections.get("recent field changes", []))
+    record.field_changes = read_changes(sections.get("recent field changes", []))
     record.acronyms = find_acronyms(record.title, record.official_title)
     return record
 
@@ -246,20 +245,6 @@ def _sections(body: str) -> tuple[dict[str, list[str]], dict[str, Any]]:
         if current is not None:
             current.append(line)
     return sections, head
-
-
-def _facts(lines: list[str]) -> dict[str, str]:
-    facts: dict[str, str] = {}
-    for line in lines:
-        match = _FACT.match(line.strip())
-        if match:
-            facts[match.group(1).strip().lower()] = unescape_markdown(match.group(2).strip())
-    return facts
-
-
-def _enum(value: Any) -> str | None:
-    text = as_text(value)
-    return text.upper().replace(" ", "_") if text else None
 
 
 def _web_url(meta: dict[str, Any], key: str, extra: dict[str, Any]) -> str | None:
@@ -318,133 +303,6 @@ def split_conditions(joined: str | None, primary: str | None) -> list[str]:
                 out.append(part)
             i += 1
     return [c for c in out if c]
-
-
-def _prose(lines: list[str] | None) -> str | None:
-    if not lines:
-        return None
-    text = unescape_markdown("\n".join(lines).strip())
-    return text or None
-
-
-def _eligibility(lines: list[str]) -> Eligibility:
-    facts = _facts([line for line in lines if line.startswith("- ")])
-    criteria: list[str] = []
-    in_fence = False
-    for line in lines:
-        if line.startswith("```"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            criteria.append(line)
-    min_age = facts.get("minimum age")
-    max_age = facts.get("maximum age")
-    sex = _enum(facts.get("sex"))
-    return Eligibility(
-        min_age=min_age,
-        max_age=max_age,
-        min_age_years=age_to_years(min_age),
-        max_age_years=age_to_years(max_age),
-        sex=sex,
-        healthy_volunteers=parse_yes_no(facts.get("healthy volunteers")),
-        criteria="\n".join(criteria).strip("\n") or None,
-    )
-
-
-def _described(lines: list[str]) -> list[tuple[str, str | None, str | None]]:
-    """'- **Name** (TYPE) — description' items, as (name, type, description)."""
-    items = []
-    for line in lines:
-        line = line.strip()
-        if not line.startswith("- "):
-            continue
-        match = _ITEM.match(line)
-        if not match:
-            items.append((unescape_markdown(line[2:].strip()), None, None))
-            continue
-        name = unescape_markdown(match.group(1).strip())
-        rest = match.group(2)
-        kind = None
-        typed = _TYPE.match(rest)
-        if typed:
-            kind, rest = typed.group(1).strip().replace(" ", "_"), typed.group(2)
-        description = rest.split("—", 1)[1].strip() if rest.startswith("—") else rest.strip()
-        items.append((name, kind, unescape_markdown(description) or None))
-    return items
-
-
-def _outcomes(lines: list[str]) -> list[Outcome]:
-    outcomes = []
-    for line in lines:
-        line = line.strip()
-        match = _ITEM.match(line)
-        if not match:
-            continue
-        rest = match.group(2)
-        time_frame = None
-        framed = _TIME_FRAME.match(rest)
-        if framed:
-            time_frame, rest = unescape_markdown(framed.group(1)), framed.group(2)
-        description = rest.split("—", 1)[1].strip() if rest.startswith("—") else rest.strip()
-        outcomes.append(
-            Outcome(
-                measure=unescape_markdown(match.group(1).strip()),
-                time_frame=time_frame,
-                description=unescape_markdown(description) or None,
-            )
-        )
-    return outcomes
-
-
-def _locations(lines: list[str], countries: list[str]) -> tuple[list[Location], int]:
-    """Parse '- Facility, City, State, Country — _STATUS_' lines.
-
-    Facility names contain commas, so the country is matched against the study's
-    countries first (they contain commas too) and the rest is read from the right.
-    """
-    locations: list[Location] = []
-    more = 0
-    for line in lines:
-        line = line.strip()
-        if not line.startswith("- "):
-            continue
-        more_match = _MORE_LOCATIONS.match(line)
-        if more_match:
-            more = int(more_match.group(1))
-            continue
-        body = line[2:]
-        status = None
-        status_match = _LOCATION_STATUS.search(body)
-        if status_match:
-            status = status_match.group(1)
-            body = body[: status_match.start()]
-        text = unescape_markdown(body.strip())
-        rest, country = text, None
-        for name in sorted(countries, key=len, reverse=True):
-            if rest == name or rest.endswith(", " + name):
-                country, rest = name, rest[: -len(name)].rstrip(", ")
-                break
-        parts = [p for p in rest.split(", ")] if rest else []
-        if country is None and len(parts) > 1:
-            country = parts.pop()
-        facility = city = state = None
-        if len(parts) >= 3:
-            facility, city, state = ", ".join(parts[:-2]), parts[-2], parts[-1]
-        elif len(parts) == 2:
-            facility, city = parts
-        elif parts:
-            facility = parts[0]
-        locations.append(Location(text, facility, city, state, country, status))
-    return locations, more
-
-
-def _changes(lines: list[str]) -> list[FieldChange]:
-    changes = []
-    for line in lines:
-        match = _CHANGE.match(line.strip())
-        if match:
-            changes.append(FieldChange(match.group(1), match.group(2) or None, match.group(3)))
-    return changes
 
 
 def find_acronyms(*titles: str | None) -> list[str]:
