@@ -162,6 +162,8 @@ class Server:
         return requests.get(self.url + path, timeout=30, **kwargs)
 
     def stop(self) -> None:
+        if self.proc.poll() is not None and (self.proc.stdout is None or self.proc.stdout.closed):
+            return  # stopped already
         self.proc.terminate()
         try:
             self.proc.wait(timeout=15)
@@ -172,8 +174,24 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def sample_server(sample_index):
-    server = Server(sample_index)
+def start_server():
+    """Start a real gunicorn: `start_server(index_dir, workers=2, env=None)` → Server.
+    Every server it started is stopped at the end, even when a test failed early."""
+    started: list[Server] = []
+
+    def start(index_dir: Path, workers: int = 2, env: dict[str, str] | None = None) -> Server:
+        server = Server(index_dir, workers=workers, env=env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_server(sample_index, start_server):
+    server = start_server(sample_index)
     yield server
     server.stop()
 

@@ -8,7 +8,7 @@ import pytest
 from indexer.index.build import reindex
 from indexer.index.columns import COLUMNS_FILE, Columns, FacetColumn
 from indexer.index.store import IndexStore
-from indexer.search.query import _commonest
+from indexer.search.query import commonest_values
 
 from pagemaker import make_page, pages_for, write_pages
 
@@ -128,8 +128,8 @@ def test_the_commonest_values_are_listed_largest_first_ties_in_value_order():
     counts = np.array([0, 5, 2, 5, 9, 0, 2, 1, 2])
     naive = [i for i in np.argsort(-counts, kind="stable") if counts[i] > 0]
     for limit in range(1, 11):
-        assert _commonest(counts, limit) == naive[:limit]
-    assert _commonest(np.zeros(4, dtype=np.int64), 3) == []
+        assert commonest_values(counts, limit) == naive[:limit]
+    assert commonest_values(np.zeros(4, dtype=np.int64), 3) == []
 
 
 def test_a_filter_holds_the_documents_with_any_of_its_values():

@@ -17,7 +17,6 @@ import requests
 from indexer.index.build import reindex
 from indexer.index.store import IndexStore
 
-from conftest import Server
 from pagemaker import make_page, pages_for, write_pages
 
 pytestmark = pytest.mark.server
@@ -46,10 +45,12 @@ def small_index(tmp_path):
     return pages, tmp_path / "ix"
 
 
-def test_a_worker_killed_mid_request_is_replaced_and_others_are_unaffected(tmp_path, small_index):
+def test_a_worker_killed_mid_request_is_replaced_and_others_are_unaffected(
+    tmp_path, small_index, start_server
+):
     _, index = small_index
     marker = tmp_path / "in-request"
-    server = Server(
+    server = start_server(
         index,
         workers=2,
         env={"TRIALSEARCH_FAILPOINT": "search_request", "TRIALSEARCH_FAILPOINT_FILE": str(marker)},
@@ -106,9 +107,11 @@ def _remove_live_folder(index: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_corrupt_segments, _remove_live_folder])
-def test_a_damaged_index_answers_503_with_a_reason_and_a_reindex_repairs_it(small_index, damage):
+def test_a_damaged_index_answers_503_with_a_reason_and_a_reindex_repairs_it(
+    small_index, damage, start_server
+):
     pages, index = small_index
-    server = Server(index, workers=2)
+    server = start_server(index, workers=2)
     try:
         for _ in range(4):  # every worker has the index open before the damage
             assert server.get("/api/search?q=asthma").json()["total"] == 30
@@ -140,17 +143,19 @@ def test_a_damaged_index_answers_503_with_a_reason_and_a_reindex_repairs_it(smal
         server.stop()
 
 
-def _served_titles(server: Server) -> list[str]:
+def _served_titles(server) -> list[str]:
     body = server.get("/api/search?q=asthma&per_page=100&sort=nct_id").json()
     return [hit["title"] for hit in body["results"]]
 
 
 @pytest.mark.parametrize("point", ["full_writing", "before_swap"])
-def test_a_full_disk_fails_the_reindex_clearly_and_leaves_the_served_index(small_index, point):
+def test_a_full_disk_fails_the_reindex_clearly_and_leaves_the_served_index(
+    small_index, point, start_server
+):
     """ENOSPC raised where the disk would raise it (the real thing is the next test)."""
     pages, index = small_index
     write_pages(pages, {"NCT00000001": make_page("NCT00000001", "Renamed study of asthma")})
-    server = Server(index, workers=1)
+    server = start_server(index, workers=1)
     try:
         before = _served_titles(server)
         env = dict(os.environ, TRIALSEARCH_FAILPOINT=point, TRIALSEARCH_FAILPOINT_ERROR="ENOSPC")
@@ -193,11 +198,13 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_really_full_disk_fails_the_reindex_and_keeps_the_served_index(tmp_path, tiny_disk):
+def test_a_really_full_disk_fails_the_reindex_and_keeps_the_served_index(
+    tmp_path, tiny_disk, start_server
+):
     pages = write_pages(tmp_path / "pages", pages_for(30))
     index = tiny_disk / "ix"
     reindex(pages, index, procs=1)
-    server = Server(index, workers=1)
+    server = start_server(index, workers=1)
     try:
         before = _served_titles(server)
         # 400 pages with long summaries: their index cannot fit in what is left

@@ -13,8 +13,6 @@ from hostile import write_hostile
 
 from indexer.index.build import reindex
 
-from conftest import Server
-
 CLI = str(Path(sys.executable).with_name("trialsearch"))
 MEASURE = (
     "import json, resource, subprocess, sys, time\n"
@@ -32,7 +30,7 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hostile_run(hostile, tmp_path_factory):
+def hostile_run(hostile, tmp_path_factory, start_server):
     """Reindex the hostile folder once, measuring time and peak memory of the process."""
     index = tmp_path_factory.mktemp("hostile_index")
     # first a clean index of the ordinary pages, served while the hostile reindex runs
@@ -40,7 +38,7 @@ def hostile_run(hostile, tmp_path_factory):
     for page in hostile.root.glob("NCT0100*.md"):
         shutil.copy(page, clean / page.name)
     reindex(clean, index)
-    server = Server(index)
+    server = start_server(index)
     try:
         before = server.get("/api/search?q=asthma").json()["total"]
         cmd = [
@@ -132,8 +130,8 @@ def test_script_urls_never_reach_the_api(hostile_run):
 
 
 @pytest.mark.browser
-def test_no_script_runs_and_no_element_is_injected(browser, hostile_run):
-    server = Server(hostile_run["index"])
+def test_no_script_runs_and_no_element_is_injected(browser, hostile_run, start_server):
+    server = start_server(hostile_run["index"])
     try:
         for path in (
             "/search?q=asthma&per_page=100",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Server
-
 pytestmark = pytest.mark.server
 
 
@@ -54,8 +52,8 @@ def test_internal_fields_cannot_be_searched(sample_server):
     assert named["total"] == 0
 
 
-def test_a_search_over_its_time_budget_is_stopped_and_answered(sample_index):
-    server = Server(sample_index, workers=1, env={"TRIALSEARCH_REQUEST_BUDGET": "0.000001"})
+def test_a_search_over_its_time_budget_is_stopped_and_answered(sample_index, start_server):
+    server = start_server(sample_index, workers=1, env={"TRIALSEARCH_REQUEST_BUDGET": "0.000001"})
     try:
         resp = server.get("/api/search", params={"q": "cancer"})
         assert resp.status_code == 503

@@ -91,7 +91,13 @@ def test_whoosh_is_imported_only_where_an_index_is_read(path):
 
 @pytest.mark.parametrize("path", _files("webapp"), ids=_rel)
 def test_the_web_app_never_parses_pages(path):
-    forbidden = ("indexer.pages.parse", "indexer.pages.files", "frontmatter", "yaml")
+    forbidden = (
+        "indexer.pages.parse",
+        "indexer.pages.sections",
+        "indexer.pages.files",
+        "frontmatter",
+        "yaml",
+    )
     imported = _imports(path, False)
     assert not {n for n in imported if any(_is(n, f) for f in forbidden)}, _rel(path)
 
@@ -153,7 +159,8 @@ def test_every_module_says_why_it_exists_and_stays_small(path):
     if path.name == "__init__.py" and not text.strip():
         return
     assert ast.get_docstring(ast.parse(text)), f"{_rel(path)} has no docstring"
-    assert text.count("\n") <= 500, f"{_rel(path)} has {text.count(chr(10))} lines"
+    # issue 19: modules stay under ~400 lines (build.py, the reindex recipe, is the largest)
+    assert text.count("\n") <= 425, f"{_rel(path)} has {text.count(chr(10))} lines"
 
 
 # what the web app (and any other surface) may use: the query API and the shared modules

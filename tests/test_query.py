@@ -345,7 +345,7 @@ def test_a_page_of_a_sort_is_the_same_as_sorting_everything(sort, desc):
     from types import SimpleNamespace
 
     from indexer.index.columns import MISSING
-    from indexer.search.query import _sorted_docs
+    from indexer.search.query import sorted_docs
 
     rng = np.random.default_rng(7)
     size = 5_000
@@ -363,6 +363,6 @@ def test_a_page_of_a_sort_is_the_same_as_sorting_everything(sort, desc):
         missing = values == MISSING
         key = np.where(missing, 0, -values if desc else values)
         expected = docs[np.lexsort((cols.nct_rank[docs], key, missing))]
-    assert np.array_equal(_sorted_docs(cols, docs, sort, desc), expected)
+    assert np.array_equal(sorted_docs(cols, docs, sort, desc), expected)
     for limit in (0, 1, 20, 2_200, len(docs) + 5):
-        assert np.array_equal(_sorted_docs(cols, docs, sort, desc, limit), expected[:limit])
+        assert np.array_equal(sorted_docs(cols, docs, sort, desc, limit), expected[:limit])

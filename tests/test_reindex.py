@@ -19,7 +19,6 @@ from indexer.index.store import IndexStore, ReindexLocked
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
 
-from conftest import Server
 from pagemaker import make_page, pages_for, write_pages
 
 CLI = str(Path(sys.executable).with_name("trialsearch"))
@@ -214,11 +213,11 @@ def wait_for_file(path: Path, timeout: float = 60) -> None:
         ("after_swap", True),
     ],
 )
-def test_sigkill_at_any_point_leaves_the_service_answering(tmp_path, point, full):
+def test_sigkill_at_any_point_leaves_the_service_answering(tmp_path, point, full, start_server):
     pages = write_pages(tmp_path / "pages", pages_for(30))
     reindex(pages, tmp_path / "ix", procs=1)
     write_pages(pages, {"NCT00000001": make_page("NCT00000001", "Renamed study of asthma")})
-    server = Server(tmp_path / "ix")
+    server = start_server(tmp_path / "ix")
     try:
         marker = tmp_path / "reached"
         env = dict(os.environ, TRIALSEARCH_FAILPOINT=point, TRIALSEARCH_FAILPOINT_FILE=str(marker))
@@ -288,14 +287,14 @@ def test_a_killed_parallel_build_takes_its_writer_processes_and_lock_with_it(tmp
 
 
 @pytest.mark.server
-def test_zero_failed_requests_while_reindexing(tmp_path, sample_pages):
+def test_zero_failed_requests_while_reindexing(tmp_path, sample_pages, start_server):
     """Concurrent clients hammer gunicorn while a full rebuild and incremental runs swap."""
     pages = tmp_path / "pages"
     pages.mkdir()
     for page in sample_pages.glob("*.md"):
         (pages / page.name).write_text(page.read_text())
     reindex(pages, tmp_path / "ix", procs=1)
-    server = Server(tmp_path / "ix", workers=2)
+    server = start_server(tmp_path / "ix", workers=2)
     stop = threading.Event()
     failures: list[str] = []
     counts = {"ok": 0}

@@ -191,7 +191,7 @@ def test_subconcepts_lead_to_the_heading_but_not_the_other_way():
     ]
     table = SynonymTable()
     for preferred, synonym, source, ident in rows:
-        table._add(ident, preferred, synonym, source)
+        table.add(ident, preferred, synonym, source)
     [(_, _, cancer)] = table.expand(["cancer"])
     assert cancer.alternatives == ("Neoplasms", "Tumors")
     [(_, _, neoplasms)] = table.expand(["neoplasms"])

@@ -46,7 +46,7 @@ PHRASES = [
 def test_phrases_match_the_documents_whoosh_matches(scorer, field, text, slop):
     q = _phrase(field, text, slop)
     ours, _ = scorer.evaluate(q)
-    theirs, _ = scorer._by_whoosh(q)
+    theirs, _ = scorer.by_whoosh(q)
     assert theirs.any() or text == "cancer breast"
     assert np.array_equal(np.flatnonzero(ours), np.flatnonzero(theirs))
 
@@ -55,7 +55,7 @@ def test_phrases_match_the_documents_whoosh_matches(scorer, field, text, slop):
 def test_term_scores_are_whooshs_bm25f(scorer, word):
     q = query.Term("body", word_forms(word)[0])
     ours_mask, ours = scorer.evaluate(q)
-    theirs_mask, theirs = scorer._by_whoosh(q)
+    theirs_mask, theirs = scorer.by_whoosh(q)
     assert ours_mask.sum() > 0
     assert np.array_equal(ours_mask, theirs_mask)
     assert np.allclose(ours[ours_mask], theirs[theirs_mask], rtol=1e-5)
@@ -79,7 +79,7 @@ def test_compound_queries_match_and_score_as_whoosh_does(scorer, q):
     document fails, or over the optional part of an AndMaybe it fails, never leaks
     into an Or above."""
     ours_mask, ours = scorer.evaluate(q)
-    theirs_mask, theirs = scorer._by_whoosh(q)
+    theirs_mask, theirs = scorer.by_whoosh(q)
     assert ours_mask.sum() > 0
     assert np.array_equal(ours_mask, theirs_mask)
     assert np.allclose(ours[ours_mask], theirs[theirs_mask], rtol=1e-5)
@@ -93,8 +93,8 @@ def test_and_not_drops_every_document_of_the_excluded_part(scorer, words):
     holds it (seen with pain ANDNOT opioid on the real sample)."""
     keep, drop = (_t(word) for word in words)
     mask, scores = scorer.evaluate(query.AndNot(keep, drop))
-    keep_mask, keep_scores = scorer._by_whoosh(keep)
-    drop_mask, _ = scorer._by_whoosh(drop)
+    keep_mask, keep_scores = scorer.by_whoosh(keep)
+    drop_mask, _ = scorer.by_whoosh(drop)
     assert (keep_mask & drop_mask).any() and mask.any()
     assert np.array_equal(mask, keep_mask & ~drop_mask)
     assert np.allclose(scores[mask], keep_scores[mask], rtol=1e-5)
@@ -130,7 +130,7 @@ def test_documents_deleted_by_an_incremental_reindex_never_match(tmp_path):
             _phrase("title", "asthma attacks"),
         ):
             ours, ours_scores = fast.evaluate(q)
-            theirs, theirs_scores = fast._by_whoosh(q)
+            theirs, theirs_scores = fast.by_whoosh(q)
             assert ours.any()
             assert np.array_equal(ours, theirs), q
             if isinstance(q, query.Term):

@@ -7,7 +7,6 @@ import pytest
 from indexer.index.build import full_build
 from indexer.search.request import ALLOWED_PARAMS
 
-from conftest import Server
 from openapi_check import OpenAPIChecker
 from pagemaker import make_page, write_pages
 
@@ -150,7 +149,7 @@ def test_the_page_explains_bad_parameters_kindly(sample_server):
     assert "Traceback" not in resp.text
 
 
-def test_the_server_follows_a_new_generation_without_restart(tmp_path):
+def test_the_server_follows_a_new_generation_without_restart(tmp_path, start_server):
     pages = write_pages(
         tmp_path / "pages",
         {
@@ -158,7 +157,7 @@ def test_the_server_follows_a_new_generation_without_restart(tmp_path):
         },
     )
     full_build(pages, tmp_path / "ix", procs=1)
-    server = Server(tmp_path / "ix", workers=2)
+    server = start_server(tmp_path / "ix", workers=2)
     try:
         before = server.get("/api/search?q=asthma").json()
         assert before["results"][0]["title"] == "Old title about asthma"
@@ -181,8 +180,8 @@ def test_the_server_follows_a_new_generation_without_restart(tmp_path):
         server.stop()
 
 
-def test_health_is_503_without_an_index(tmp_path):
-    server = Server(tmp_path / "empty")
+def test_health_is_503_without_an_index(tmp_path, start_server):
+    server = start_server(tmp_path / "empty")
     try:
         health = server.get("/healthz")
         assert health.status_code == 503

@@ -18,7 +18,6 @@ from indexer.search.warmup import WARM_SHARE, warm, warm_order
 from webapp import create_app
 from webapp.state import get_index
 
-from conftest import Server
 from pagemaker import make_page, write_pages
 
 QUERIES = ["asthma", "breast cancer", '"heart failure"', "covid vaccine", "pain -opioid", ""]
@@ -184,9 +183,9 @@ def test_servers_warm_unless_told_not_to(built, monkeypatch):
 
 
 @pytest.mark.server
-def test_a_gunicorn_worker_warms_the_generation_it_opens_and_logs_what_it_did(built):
+def test_a_gunicorn_worker_warms_the_generation_it_opens_and_logs_what_it_did(built, start_server):
     _, index_dir = built
-    server = Server(index_dir, workers=1)
+    server = start_server(index_dir, workers=1)
     try:
         assert server.get("/api/search?q=asthma").status_code == 200
         time.sleep(1.0)  # 200 studies warm in milliseconds
