@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from indexer.search.query import (
     FACETS,
+    MAX_RESULT_WINDOW,
     PARAMS_BY_NAME,
     RANGE_PARAMS,
     ParamError,
@@ -116,7 +117,7 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
             )
     clear_all = _url([(k, v) for k, v in base if k in ("q", "sort", "order", "per_page")])
     pages = []
-    last = min(resp.pages, 10_000 // req.per_page)
+    last = min(resp.pages, MAX_RESULT_WINDOW // req.per_page)
     for number in sorted({1, last, *range(max(1, req.page - 2), min(last, req.page + 2) + 1)}):
         pages.append(
             {

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_INDEX, EXIT_SKIPPED
+from ..index.build import MAX_REMOVE_SHARE
 from ..index.build import reindex as run_reindex
 from ..search.query import FACETS, SearchIndex
 from .common import (
@@ -42,7 +43,7 @@ from .common import (
 @click.option(
     "--max-remove",
     type=click.FloatRange(0, 1),
-    default=0.2,
+    default=MAX_REMOVE_SHARE,
     show_default=True,
     help="Refuse if the new index would drop more than this share of studies.",
 )

@@ -20,6 +20,9 @@ _UNIT_YEARS = {
 # Arabic-Indic or full-width digits pass and then fail in int()); use them with
 # fullmatch, since `$` also matches before a final newline.
 DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?", re.ASCII)
+# DATE for JSON Schema clients (OpenAPI, MCP): months and days in range; the request
+# parser also checks the calendar (2020-02-31 is refused).
+DATE_JSON_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$"
 NCT_ID = re.compile(r"NCT\d{8}", re.ASCII)
 NCT_ID_ANY_CASE = re.compile(r"NCT\d{8}", re.ASCII | re.IGNORECASE)
 # an NCT ID as people type it in a query: any case, a space, leading zeros dropped

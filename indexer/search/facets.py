@@ -46,7 +46,7 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
                 final_docs = np.flatnonzero(matches.final)
             counts = column.counts(matches.final, final_docs)
         selected = req.filters.get(spec.name, [])
-        commonest = _commonest(counts, req.facet_limit)
+        commonest = commonest_values(counts, req.facet_limit)
         items = [
             {
                 "value": column.values[i],
@@ -67,7 +67,7 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
     return out
 
 
-def _commonest(counts: np.ndarray, limit: int) -> list[int]:
+def commonest_values(counts: np.ndarray, limit: int) -> list[int]:
     """Codes of the `limit` largest non-zero counts, largest first, ties by value order.
 
     A facet such as condition has tens of thousands of values: only the few that

@@ -37,11 +37,11 @@ def page_of_hits(
     others = matches.final.copy()
     others[pinned] = False
     need = max(0, stop - len(pinned))
-    ordered = _sorted_docs(cols, np.flatnonzero(others), sort, desc, limit=need)
+    ordered = sorted_docs(cols, np.flatnonzero(others), sort, desc, limit=need)
     return (pinned + ordered.tolist())[start:stop], scores
 
 
-def _sorted_docs(
+def sorted_docs(
     cols: Columns, docs: np.ndarray, sort: str, desc: bool, limit: int | None = None
 ) -> np.ndarray:
     """Order documents by a column; missing values last either way; ties by NCT ID.

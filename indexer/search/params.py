@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ParamError
 from ..index.schema import FACETS
-from ..pages.values import DATE
+from ..pages.values import DATE, DATE_JSON_PATTERN
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -28,7 +28,6 @@ MAX_RESULT_WINDOW = 10_000
 MAX_FILTER_VALUES = 50
 SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
 BOOLEAN_WORDS = ("true", "false", "1", "0")
-DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$"
 _DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
 _INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII: int() reads any script's digits
 
@@ -240,7 +239,7 @@ _SCHEMAS = {
     "text": lambda p: {"type": "string", "maxLength": int(p.maximum or 0)},
     "boolean": lambda p: {"type": "string", "enum": list(BOOLEAN_WORDS)},
     "facet": _enum_schema,
-    "date": lambda p: {"type": "string", "pattern": DATE_PATTERN},
+    "date": lambda p: {"type": "string", "pattern": DATE_JSON_PATTERN},
     "integer": lambda p: _number_schema("integer", p),
     "decimal": lambda p: _number_schema("number", p),
     "sort": lambda p: {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},

@@ -14,9 +14,9 @@ from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
 from .budget import time_budget
-from .facets import FacetList, _commonest
-from .ordering import _sorted_docs
-from .params import PARAMS, PARAMS_BY_NAME, RANGE_PARAMS, Param
+from .facets import FacetList, commonest_values
+from .ordering import sorted_docs
+from .params import MAX_RESULT_WINDOW, PARAMS, PARAMS_BY_NAME, RANGE_PARAMS, Param
 from .reader import SearchIndex, Snapshot
 from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
@@ -25,6 +25,7 @@ __all__ = [
     "FACETS",
     "FACETS_BY_NAME",
     "FacetSpec",
+    "MAX_RESULT_WINDOW",
     "NCT_ID_ANY_CASE",
     "PARAMS",
     "PARAMS_BY_NAME",
@@ -43,6 +44,6 @@ __all__ = [
     "parse_params",
     "run_search",
     "run_search_count",
-    "_commonest",
-    "_sorted_docs",
+    "commonest_values",
+    "sorted_docs",
 ]

@@ -191,14 +191,14 @@ class FastScorer:
             return self._phrase(q)
         if q is query.NullQuery or isinstance(q, query.NullQuery.__class__):
             return np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float32)
-        return self._by_whoosh(q)
+        return self.by_whoosh(q)
 
     def _term(self, q: query.Term) -> Scored:
         field, text = q.fieldname, q.text
         if isinstance(text, bytes):
             text = text.decode("utf-8")
         if field not in self.searcher.schema or not self.searcher.schema[field].scorable:
-            return self._by_whoosh(q)
+            return self.by_whoosh(q)
         mask = np.zeros(self.size, dtype=bool)
         scores = np.zeros(self.size, dtype=np.float32)
         ids, weights = self.postings(field, text)
@@ -226,7 +226,7 @@ class FastScorer:
         """
         field = q.fieldname
         if not self.packed(field):
-            return self._by_whoosh(q)  # positions as Whoosh stores them: its own matcher
+            return self.by_whoosh(q)  # positions as Whoosh stores them: its own matcher
         words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in q.words]
         postings = [self.postings(field, w) for w in words]
         mask = np.zeros(self.size, dtype=bool)
@@ -286,7 +286,7 @@ class FastScorer:
         assert reach is not None
         return _distinct_sorted(reach >> 32)
 
-    def _by_whoosh(self, q: query.Query) -> Scored:
+    def by_whoosh(self, q: query.Query) -> Scored:
         """A leaf we do not model (phrase, wildcard…): Whoosh matches and scores it."""
         mask = np.zeros(self.size, dtype=bool)
         scores = np.zeros(self.size, dtype=np.float32)

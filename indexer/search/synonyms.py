@@ -104,9 +104,9 @@ class SynonymTable:
                 preferred, synonym = parts[0].strip(), parts[1].strip()
                 source = parts[2].strip() if len(parts) > 2 else ""
                 ident = parts[3].strip() if len(parts) > 3 and parts[3].strip() else preferred
-                self._add(ident, preferred, synonym, source)
+                self.add(ident, preferred, synonym, source)
 
-    def _add(self, ident: str, preferred: str, synonym: str, source: str) -> None:
+    def add(self, ident: str, preferred: str, synonym: str, source: str) -> None:
         group = self.groups.get(ident)
         if group is None:
             group = self.groups[ident] = _Group(preferred)
