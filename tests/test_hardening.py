@@ -204,3 +204,26 @@ def test_the_page_lists_a_bounded_number_of_values_a_facet_with_a_more_link(clie
     longer = client.get(href.split("#")[0]).get_data(as_text=True)
     assert _listed(longer, "condition") > 5
     assert 'class="more"' not in longer.split('id="facet-condition"', 1)[1].split("</fieldset>")[0]
+
+
+@pytest.mark.parametrize(
+    ("headers", "path_tail", "status", "code"),
+    [
+        ({}, "a" * 9000, 414, "uri_too_long"),
+        ({"X-Padding": "a" * 9000}, "asthma", 431, "headers_too_large"),
+    ],
+    ids=["long-url", "large-header"],
+)
+def test_requests_gunicorn_refuses_itself_are_json_under_the_api(
+    sample_server, headers, path_tail, status, code
+):
+    """gunicorn answers these before Flask runs; under /api/ the answer is still the API's
+    error shape, and the page keeps gunicorn's own answer."""
+    api = sample_server.get("/api/search?q=" + path_tail, headers=headers)
+    assert api.status_code == status
+    assert api.headers["Content-Type"] == "application/json"
+    assert api.json()["error"]["code"] == code
+    page = sample_server.get("/search?q=" + path_tail, headers=headers)
+    assert page.status_code == status
+    assert "text/html" in page.headers["Content-Type"]
+    assert sample_server.get("/api/search?q=asthma").status_code == 200  # the worker lives on

@@ -9,7 +9,8 @@ bind = _settings.bind
 # more cold caches. At 560,000 studies on 2 cores, 2 workers instead of 4 took HTTP
 # p95 from 210 to 82 ms at concurrency 1 and doubled throughput at 4 (bench/README.md).
 workers = _settings.workers
-worker_class = "sync"
+# the sync worker, answering in JSON what gunicorn refuses itself under /api/ (414, 431)
+worker_class = "webapp.gunicorn_worker.JsonErrorWorker"
 timeout = _settings.worker_timeout
 graceful_timeout = 20
 keepalive = 5

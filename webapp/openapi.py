@@ -272,6 +272,8 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "responses": {
                         "200": _json("SearchResponse", "Results and facets."),
                         "400": error_400,
+                        "414": _json("Error", "The URL is longer than the server takes."),
+                        "431": _json("Error", "The headers are larger than the server takes."),
                         "503": error_503,
                     },
                 }
