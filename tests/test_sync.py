@@ -61,6 +61,17 @@ class Mirror:
                     return self._send(500, b"oops", "text/plain")
                 if fault == "slow":
                     time.sleep(1.5)
+                if fault in ("trickle_body", "trickle_headers"):
+                    return self._trickle(body, headers_too=fault == "trickle_headers")
+                if fault and fault.startswith("retry_after:"):
+                    seconds, _, then = fault.removeprefix("retry_after:").partition(":")
+                    if then == "once":  # answer the retry
+                        mirror.faults.pop(nct)
+                    self.send_response(503)
+                    self.send_header("Retry-After", seconds)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 if fault == "html":
                     return self._send(200, b"<!DOCTYPE html><html>Service down</html>", "text/html")
                 if fault == "truncated":
@@ -91,6 +102,25 @@ class Mirror:
                 if self.headers.get("If-None-Match") == etag:
                     return self._send(304, b"", None, etag)
                 return self._send(200, body, "text/markdown; charset=utf-8", etag)
+
+            def _trickle(self, body, headers_too):
+                """One byte every 0.25 s for 8 s, each byte well within --timeout."""
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Type: text/markdown\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode()
+                slow, fast = (head + body, b"") if headers_too else (body, b"")
+                try:
+                    if not headers_too:
+                        self.wfile.write(head)
+                    for i in range(32):
+                        self.wfile.write(slow[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(0.25)
+                    self.wfile.write(slow[32:] + fast)
+                except OSError:
+                    pass  # the client gave up: as it should
+                return None
 
             def _send(self, status, body, kind, etag=None):
                 self.send_response(status)
@@ -281,3 +311,41 @@ def test_only_pages_under_the_base_url_are_fetched_and_redirects_stay_inside(mir
     assert "NCT00000004" in reasons["NCT00000003"]
     assert not (tmp_path / "pages" / "NCT00000011.md").exists()
     assert sorted(report.fetched) == IDS[3:]
+
+
+def test_a_trickled_page_fails_at_the_deadline_and_the_rest_sync(mirror, tmp_path):
+    """Each byte arrives within --timeout, so only a deadline for the whole page ends it."""
+    mirror.faults = {"NCT00000001": "trickle_body", "NCT00000002": "trickle_headers"}
+    started = time.monotonic()
+    report = run_sync(mirror, tmp_path / "pages", deadline=2.0)
+    took = time.monotonic() - started
+    reasons = {item["nct_id"]: item["reason"] for item in report.failed}
+    assert "2-second deadline" in reasons["NCT00000001"]
+    assert "2-second deadline" in reasons["NCT00000002"]
+    assert sorted(report.fetched) == IDS[2:]
+    assert took < 6, f"the sync took {took:.1f} s; each trickle lasts 8 s"
+    assert not (tmp_path / "pages" / "NCT00000001.md").exists()
+
+
+def test_a_long_retry_after_fails_the_page_now_and_a_short_one_is_waited_for(mirror, tmp_path):
+    mirror.faults = {"NCT00000001": "retry_after:86400", "NCT00000002": "retry_after:1:once"}
+    started = time.monotonic()
+    report = run_sync(mirror, tmp_path / "pages")
+    took = time.monotonic() - started
+    reasons = {item["nct_id"]: item["reason"] for item in report.failed}
+    assert list(reasons) == ["NCT00000001"]
+    assert "Retry-After: 86400" in reasons["NCT00000001"]
+    assert "NCT00000002" in report.fetched  # after waiting the 1 s it was asked to
+    assert 1 <= took < 10
+
+
+def test_page_list_entries_that_are_not_fetched_are_reported(mirror, tmp_path):
+    mirror.extra_locs = [
+        f"http://127.0.0.1:{mirror.port}/admin/delete?all=1&NCT00000012",
+        f"http://127.0.0.1:{mirror.port}/about.html",
+    ]
+    report = run_sync(mirror, tmp_path / "pages")
+    refused = {item["url"]: item["reason"] for item in report.refused}
+    assert "not of the form" in refused[mirror.extra_locs[0]]
+    assert refused[mirror.extra_locs[1]] == "no NCT ID in it"
+    assert sorted(report.fetched) == IDS

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_SKIPPED
+from ..pages.fetch import MAX_RETRY_AFTER
+from ..pages.sync import DEFAULT_DEADLINE
 from ..pages.sync import sync as run_sync
 from ..settings import read_setting
 from .common import Progress, echo_json, json_option
@@ -60,6 +62,15 @@ from .common import Progress, echo_json, json_option
     show_default=True,
     help="Retries for connection errors, 429 and 5xx (with backoff).",
 )
+@click.option(
+    "--deadline",
+    type=click.FloatRange(0.1, 3600),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds one page may take in all (redirects, retries and waits included; "
+    "a sitemap: ten times this). Past it, or when the mirror asks to retry after more "
+    f"than {MAX_RETRY_AFTER:g} s, the page fails for this run.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 if any page failed.")
 @json_option
 def sync(
@@ -71,6 +82,7 @@ def sync(
     rate: float,
     timeout: float,
     retries: int,
+    deadline: float,
     strict: bool,
     as_json: bool,
 ) -> None:
@@ -97,6 +109,7 @@ def sync(
             rate=rate,
             timeout=timeout,
             retries=retries,
+            deadline=deadline,
             max_page_bytes=read_setting("max_page_bytes"),
             on_start=bar.start,
             progress=bar.advance,
@@ -111,6 +124,10 @@ def sync(
         )
         for item in report.failed:
             click.echo(f"  failed {item['nct_id']}: {item['reason']}")
+        if report.refused:
+            click.echo(f"  {len(report.refused)} entries of the page list were not fetched:")
+            for item in report.refused:
+                click.echo(f"  refused {item['url']}: {item['reason']}")
         if report.gone and not delete:
             click.echo("  pages gone upstream were kept; pass --delete to remove them")
     if strict and report.failed:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -20,22 +19,30 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from ..atomic import write_bytes_atomic
 from ..errors import SyncError
 from ..settings import SETTINGS_BY_NAME
+from .fetch import (
+    FetchRefused,
+    RateLimiter,
+    TooLarge,
+    fetch_capped,
+    make_session,
+    with_deadline,
+    within,
+)
 from .parse import PageError, decode_page, parse_page
 from .values import NCT_ID_ANY_CASE
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = ".sync-state.json"
-USER_AGENT = "trialsearch-sync/1 (+https://clinicaltrials.gov mirror reader)"
 DEFAULT_MAX_PAGE_BYTES = SETTINGS_BY_NAME["max_page_bytes"].default  # the reindex's limit
 # the sitemap protocol's own limit for one file, uncompressed
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+DEFAULT_DEADLINE = 120.0  # seconds one page may take in all (a sitemap: ten times this)
+SITEMAP_DEADLINES = 10
 _NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.ASCII | re.IGNORECASE)
 
 
@@ -46,57 +53,26 @@ class SyncReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    # page list entries not fetched: not <base>/<NCT ID>.md, or a sitemap elsewhere
+    refused: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-class RateLimiter:
-    """At most `rate` request starts per second, across all download threads."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.lock = threading.Lock()
-        self.next_at = time.monotonic()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            time.sleep(start - now)
-
-
-def make_session(retries: int, pool: int) -> requests.Session:
-    """A session that retries connection errors and 429/5xx with backoff."""
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        backoff_factor=0.3,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool, pool_maxsize=pool)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
-
-
 def discover(
-    session: requests.Session, base_url: str, list_file: Path | None, timeout: float
+    session: requests.Session,
+    base_url: str,
+    list_file: Path | None,
+    timeout: float,
+    deadline: float = DEFAULT_DEADLINE,
+    refused: list[dict[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
-    """(NCT ID, URL) pairs from a list file, or from the sitemap.xml at the base URL."""
+    """(NCT ID, URL) pairs from a list file, or from the sitemap.xml at the base URL;
+    entries that are not fetched are added to `refused` with the reason."""
     base = base_url.rstrip("/") + "/"
+    refused = [] if refused is None else refused
     urls: list[str] = []
     if list_file is not None:
         try:
@@ -111,17 +87,20 @@ def discover(
                 urljoin(base, f"{item.upper()}.md") if NCT_ID_ANY_CASE.fullmatch(item) else item
             )
     else:
-        urls = _sitemap_urls(session, urljoin(base, "sitemap.xml"), base, timeout, depth=0)
+        sitemap = urljoin(base, "sitemap.xml")
+        urls = _sitemap_urls(session, sitemap, base, timeout, deadline, refused, depth=0)
     pairs: dict[str, str] = {}
     for url in urls:
         match = _NCT_IN_URL.search(url)
         if not match:
+            refused.append({"url": url, "reason": "no NCT ID in it"})
             continue
         nct = match.group(1).upper()
         # only <base><NCT ID>.md: a sitemap must not send the sync anywhere else
         # (cloud metadata addresses, admin URLs with query strings, other hosts)
         if url != urljoin(base, f"{nct}.md"):  # within(url, base) and of that one form
             log.warning("refused %s: only %s<NCT ID>.md is fetched", url, base)
+            refused.append({"url": url, "reason": f"not of the form {base}<NCT ID>.md"})
             continue
         pairs.setdefault(nct, url)
     if not pairs:
@@ -129,69 +108,25 @@ def discover(
     return sorted(pairs.items())
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class _OutsideBase(Exception):
-    pass
-
-
-MAX_REDIRECTS = 5
-
-
-def within(url: str, base: str) -> bool:
-    """Whether `url` is under the mirror's base URL (same scheme, host, port and path
-    prefix) and carries no query or fragment."""
-    return url.startswith(base) and "?" not in url and "#" not in url
-
-
-def fetch_capped(
+def _sitemap_urls(
     session: requests.Session,
     url: str,
     base: str,
-    limit: int,
-    headers: dict[str, str] | None = None,
-    timeout: float = 30.0,
-) -> tuple[requests.Response, bytes]:
-    """GET `url` and its body, following redirects only within `base`, reading the body
-    (decoded: gzip, deflate) only up to `limit` bytes — a 1 MB gzip bomb on the wire
-    unpacks to 1 GB, and reading it whole killed the sync. The body is read only for a
-    200; the connection is always released."""
-    for _ in range(MAX_REDIRECTS + 1):
-        resp = session.get(
-            url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
-        )
-        if not resp.is_redirect:
-            break
-        resp.close()
-        url = urljoin(url, resp.headers.get("Location", ""))
-        if not within(url, base):
-            raise _OutsideBase("redirected outside the mirror's base URL (refused)")
-    else:
-        raise requests.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        if resp.status_code == 200:
-            for chunk in resp.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise _TooLarge(f"body is over the {limit}-byte limit (after decompression)")
-                chunks.append(chunk)
-    finally:
-        resp.close()
-    return resp, b"".join(chunks)
-
-
-def _sitemap_urls(
-    session: requests.Session, url: str, base: str, timeout: float, depth: int
+    timeout: float,
+    deadline: float,
+    refused: list[dict[str, str]],
+    depth: int,
 ) -> list[str]:
     try:
-        resp, body = fetch_capped(session, url, base, MAX_SITEMAP_BYTES, timeout=timeout)
+        resp, body = with_deadline(
+            deadline * SITEMAP_DEADLINES,
+            lambda at: fetch_capped(
+                session, url, base, MAX_SITEMAP_BYTES, timeout=timeout, deadline_at=at
+            ),
+        )
     except requests.RequestException as exc:
         raise SyncError(f"cannot fetch {url}: {exc.__class__.__name__}") from exc
-    except (_TooLarge, _OutsideBase) as exc:
+    except FetchRefused as exc:
         raise SyncError(f"cannot use {url}: {exc}") from exc
     if resp.status_code != 200:
         raise SyncError(f"cannot fetch {url}: HTTP {resp.status_code}")
@@ -205,8 +140,9 @@ def _sitemap_urls(
         for loc in locs:
             if not within(loc, base):  # a sitemap index must not send the sync elsewhere
                 log.warning("refused sitemap %s: it is not under %s", loc, base)
+                refused.append({"url": loc, "reason": f"a sitemap not under {base}"})
                 continue
-            nested += _sitemap_urls(session, loc, base, timeout, depth + 1)
+            nested += _sitemap_urls(session, loc, base, timeout, deadline, refused, depth + 1)
         return nested
     return locs
 
@@ -233,6 +169,7 @@ def fetch_one(
     timeout: float,
     limiter: RateLimiter,
     max_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> tuple[str, str | None, dict[str, str] | None]:
     """Fetch one page: ('fetched'|'unchanged'|'gone'|'failed', reason, new state)."""
     path = pages_dir / f"{nct}.md"
@@ -248,13 +185,16 @@ def fetch_one(
         # the targets are <base><NCT ID>.md: the page's folder is the base
         base = url.rsplit("/", 1)[0] + "/"
         # urllib3 raises on a body shorter than its Content-Length
-        resp, body = fetch_capped(session, url, base, max_bytes, headers, timeout)
+        resp, body = with_deadline(
+            deadline,
+            lambda at: fetch_capped(session, url, base, max_bytes, headers, timeout, at),
+        )
     except requests.RequestException as exc:
         return "failed", f"{exc.__class__.__name__}: {_short(exc)}", None
-    except _OutsideBase as exc:
-        return "failed", str(exc), None
-    except _TooLarge as exc:  # the reindex would skip it: the local copy is kept
+    except TooLarge as exc:  # the reindex would skip it: the local copy is kept
         return "failed", f"page {exc}", None
+    except FetchRefused as exc:  # outside the base, too slow, Retry-After too long
+        return "failed", str(exc), None
     if resp.status_code == 304:
         return "unchanged", None, known
     if resp.status_code in (404, 410):
@@ -298,6 +238,7 @@ def sync(
     timeout: float = 30.0,
     retries: int = 3,
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    deadline: float = DEFAULT_DEADLINE,
     on_start: Any = None,
     progress: Any = None,
 ) -> SyncReport:
@@ -308,7 +249,7 @@ def sync(
     session = make_session(retries, workers)
     report = SyncReport()
     try:
-        targets = discover(session, base_url, list_file, timeout)
+        targets = discover(session, base_url, list_file, timeout, deadline, report.refused)
         if on_start:
             on_start(len(targets))
         state = _load_state(pages)
@@ -317,7 +258,16 @@ def sync(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
                 pool.submit(
-                    fetch_one, session, nct, url, pages, state, timeout, limiter, max_page_bytes
+                    fetch_one,
+                    session,
+                    nct,
+                    url,
+                    pages,
+                    state,
+                    timeout,
+                    limiter,
+                    max_page_bytes,
+                    deadline,
                 ): (
                     nct,
                     url,
