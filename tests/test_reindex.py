@@ -94,6 +94,47 @@ def test_a_page_that_turns_bad_keeps_its_last_good_version(tmp_path):
     assert "Study 2 of asthma" in titles(tmp_path / "ix", "asthma")
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "---\ntitle: [broken\n---\n",  # does not parse
+        make_page("NCT00000002", "Huge") + "word " * 30_000,  # over the size limit
+    ],
+    ids=["unparsable", "oversized"],
+)
+def test_a_full_rebuild_keeps_what_an_incremental_reindex_kept(tmp_path, bad):
+    """The issue's case: a page the reindex refuses replaced a good one; the next full
+    rebuild must not drop the study under the removal guard."""
+    pages = write_pages(tmp_path / "pages", pages_for(9))
+    reindex(pages, tmp_path / "ix", max_page_bytes=100_000)
+    (pages / "NCT00000002.md").write_text(bad)
+    incremental = reindex(pages, tmp_path / "ix", max_page_bytes=100_000)
+    assert incremental.kept_previous == [{"file": "NCT00000002.md", "nct_id": "NCT00000002"}]
+    full = reindex(pages, tmp_path / "ix", full=True, max_page_bytes=100_000)
+    assert full.mode == "full" and full.documents == 9 and full.removed == 0
+    assert [s["file"] for s in full.skipped] == ["NCT00000002.md"]
+    assert full.kept_previous == [{"file": "NCT00000002.md", "nct_id": "NCT00000002"}]
+    assert "Study 2 of asthma" in titles(tmp_path / "ix", "asthma")
+    # fixed, the page is read again and replaces the kept version
+    (pages / "NCT00000002.md").write_text(make_page("NCT00000002", "Study 2, mended"))
+    mended = reindex(pages, tmp_path / "ix", max_page_bytes=100_000)
+    assert mended.updated == 1 and mended.kept_previous == []
+    assert "Study 2, mended" in titles(tmp_path / "ix")
+
+
+def test_a_study_whose_last_good_version_cannot_be_read_counts_against_the_guard(tmp_path):
+    pages = write_pages(tmp_path / "pages", pages_for(4))
+    reindex(pages, tmp_path / "ix")
+    (pages / "NCT00000002.md").write_text("---\ntitle: [broken\n---\n")
+    store = IndexStore(tmp_path / "ix")
+    for stored in store.generation_dir(store.current()).glob("*_stored.col"):
+        stored.write_bytes(b"damaged")  # the live records are gone with it
+    with pytest.raises(GuardError):
+        reindex(pages, tmp_path / "ix", full=True, max_remove=0.2)
+    report = reindex(pages, tmp_path / "ix", full=True, allow_removals=True)
+    assert report.removed == 1 and report.kept_previous == [] and report.documents == 3
+
+
 def test_a_moved_page_is_not_lost(tmp_path):
     pages = write_pages(tmp_path / "pages", pages_for(5))
     reindex(pages, tmp_path / "ix")

@@ -108,6 +108,13 @@ def reindex(
             click.echo(f"Skipped {len(report.skipped)} pages:")
             for item in report.skipped:
                 click.echo(f"  {item['file']}: {item['reason']}")
+        if report.kept_previous:
+            click.echo(
+                f"{len(report.kept_previous)} of them still serve their study's last good "
+                "version (fix the page to update it):"
+            )
+            for item in report.kept_previous:
+                click.echo(f"  {item['file']}: {item['nct_id']}")
     if strict and report.skipped:
         sys.exit(EXIT_SKIPPED)
 

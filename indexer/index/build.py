@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.query import Term
 
 from .. import failpoints
 from ..atomic import write_json_atomic
@@ -36,20 +35,18 @@ from ..pages.files import (
 from ..pages.files import relative_name as _rel
 from ..pages.record import StudyRecord
 from ..pages.sample import write_sample
-from .columns import COLUMNS_FILE, Columns
-from .hot_terms import save_hot_terms
+from .keep import add_records, last_good_records
 from .parallel import BuildResult, build_segments
+from .publish import link_generation, publish
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
-from .store import GenerationInfo, IndexStore, IndexUnavailable, utc_now
+from .store import MANIFEST, GenerationInfo, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
-MANIFEST = "manifest.json"
 # a reindex that would drop more than this share of the studies is refused
 MAX_REMOVE_SHARE = 0.2
-_NOT_LINKED = {"meta.json", MANIFEST, COLUMNS_FILE}
 
 
 @dataclass
@@ -63,6 +60,8 @@ class ReindexReport:
     removed: int = 0
     unchanged: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # skipped pages whose study keeps its last good version (file, nct_id)
+    kept_previous: list[dict[str, str]] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     generation: int | None = None
@@ -211,10 +210,19 @@ def _full(
             failpoints.reached("full_writing")
         done += n
 
+    old_ids = {e["nct_id"] for e in old_manifest.values()}
+    kept: dict[str, StudyRecord] = {}  # file -> the live version of its study
+
     def check(result: BuildResult) -> None:
-        kept = {entry["nct_id"] for _, entry in result.documents}
-        old_ids = {e["nct_id"] for e in old_manifest.values()}
-        _guard(len(old_ids - kept), len(old_ids), opts)
+        built = {entry["nct_id"] for _, entry in result.documents}
+        lost = {  # studies an incremental reindex would go on serving
+            rel: old_manifest[rel]["nct_id"]
+            for rel in (named[page][1] for page, _ in result.skipped)
+            if rel in old_manifest and old_manifest[rel]["nct_id"] not in built
+        }
+        if lost and live is not None:
+            kept.update(last_good_records(store.generation_dir(live), lost))
+        _guard(len(old_ids - built - {r.nct_id for r in kept.values()}), len(old_ids), opts)
 
     result = build_segments(
         building,
@@ -224,15 +232,20 @@ def _full(
         tick,
         before_commit=check,
     )
+    if kept:
+        add_records(building, kept.values())
     manifest = {named[page][1]: {**entry, "generation": number} for page, entry in result.documents}
+    manifest.update({rel: {**old_manifest[rel], "generation": number} for rel in kept})
     report.skipped = [{"file": named[page][1], "reason": reason} for page, reason in result.skipped]
+    report.kept_previous = [{"file": rel, "nct_id": rec.nct_id} for rel, rec in kept.items()]
     report.duplicates = [
-        {"nct_id": nct, "file": named[page][1], "kept": named[kept][1]}
-        for page, kept, nct in result.duplicates
+        {"nct_id": nct, "file": named[page][1], "kept": named[kept_page][1]}
+        for page, kept_page, nct in result.duplicates
     ]
-    owner = {entry["nct_id"] for _, entry in result.documents}
-    report.indexed = report.added = len(owner)
-    report.removed = len({e["nct_id"] for e in old_manifest.values()} - owner)
+    fresh = {entry["nct_id"] for _, entry in result.documents}
+    owner = fresh | {rec.nct_id for rec in kept.values()}
+    report.indexed = report.added = len(fresh)
+    report.removed = len(old_ids - owner)
     _publish(store, number, building, manifest, report, expect=owner)
     return report
 
@@ -262,6 +275,7 @@ def _incremental(
             if page is None:
                 if entry is not None:
                     manifest[rel] = entry  # keep serving the last good version
+                    report.kept_previous.append({"file": rel, "nct_id": entry["nct_id"]})
             elif entry is not None and page.entry["sha1"] == entry["sha1"]:
                 manifest[rel] = {**entry, "mtime_ns": page.entry["mtime_ns"]}
                 report.unchanged += 1
@@ -292,7 +306,7 @@ def _incremental(
         return report
 
     number, building = store.new_generation_dir()
-    _link_generation(store.generation_dir(live), building)
+    link_generation(store.generation_dir(live), building)
     ix = whoosh_index.open_dir(str(building))
     writer = FastSegmentWriter(ix, compound=False)
     try:
@@ -326,6 +340,20 @@ def _incremental(
     return report
 
 
+def _publish(
+    store: IndexStore,
+    number: int,
+    building: Path,
+    manifest: dict[str, Any],
+    report: ReindexReport,
+    expect: set[str],
+    canaries: list[str] | None = None,
+) -> None:
+    info = publish(store, number, building, manifest, expect, canaries)
+    report.generation = info.generation
+    report.documents = info.documents
+
+
 def _same_stat(path: Path, entry: dict[str, Any]) -> bool:
     try:
         st = path.stat()
@@ -344,63 +372,6 @@ def _guard(removing: int, total: int, opts: Options) -> None:
             f"({share:.0%}, over the {opts.max_remove:.0%} limit); nothing was changed. "
             "Check the pages folder, or pass --allow-removals."
         )
-
-
-def _link_generation(source: Path, target: Path) -> None:
-    """Hard-link every index file of the live generation into the new folder."""
-    for item in source.iterdir():
-        if item.is_file() and item.name not in _NOT_LINKED and "LOCK" not in item.name:
-            os.link(item, target / item.name)
-
-
-def _publish(
-    store: IndexStore,
-    number: int,
-    building: Path,
-    manifest: dict[str, Any],
-    report: ReindexReport,
-    expect: set[str],
-    canaries: list[str] | None = None,
-) -> None:
-    _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3])
-    write_json_atomic(building / MANIFEST, manifest)
-    failpoints.reached("before_swap")
-    seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
-    info = GenerationInfo(
-        generation=number,
-        directory=building.name,
-        built_at=utc_now(),
-        documents=len(expect),
-        newest_last_seen_at=max(seen) if seen else None,
-        schema_version=SCHEMA_VERSION,
-    )
-    store.publish(number, building, info)
-    failpoints.reached("after_swap")
-    report.generation = number
-    report.documents = len(expect)
-
-
-def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
-    """Open the new generation as a reader would, check it, and save its columns.
-
-    Each canary must be found exactly once: an updated study shown twice is the
-    failure WHOOSH.md warns about.
-    """
-    ix = whoosh_index.open_dir(str(path))
-    try:
-        with ix.searcher() as searcher:
-            count = searcher.doc_count()
-            if count != len(expect):
-                raise RuntimeError(f"new index holds {count} documents, expected {len(expect)}")
-            for nct in canaries:
-                hits = searcher.search(Term("nct_text", nct.lower()), limit=3)
-                if len(hits) != 1:
-                    raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
-            # facet and sort columns, computed once here for every worker to load
-            Columns(searcher).save(path)
-            save_hot_terms(searcher, path)
-    finally:
-        ix.close()
 
 
 def ensure_index(

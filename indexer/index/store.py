@@ -30,6 +30,7 @@ from whoosh.query import Term
 from ..atomic import write_json_atomic
 from ..errors import IndexUnavailable, ReindexLocked
 
+MANIFEST = "manifest.json"  # each generation's pages: file -> size, mtime, hash, NCT ID
 POINTER = "CURRENT.json"
 LOCK = ".reindex.lock"
 GEN_PREFIX = "gen-"
@@ -161,7 +162,7 @@ class IndexStore:
         if info is None:
             return {}
         try:
-            text = (self.generation_dir(info) / "manifest.json").read_text(encoding="utf-8")
+            text = (self.generation_dir(info) / MANIFEST).read_text(encoding="utf-8")
             return json.loads(text)
         except (OSError, ValueError):
             return {}
