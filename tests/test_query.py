@@ -366,3 +366,33 @@ def test_a_page_of_a_sort_is_the_same_as_sorting_everything(sort, desc):
     assert np.array_equal(sorted_docs(cols, docs, sort, desc), expected)
     for limit in (0, 1, 20, 2_200, len(docs) + 5):
         assert np.array_equal(sorted_docs(cols, docs, sort, desc, limit), expected[:limit])
+
+
+def test_close_values_come_from_a_trigram_index_over_the_facet_values():
+    from indexer.search.close_values import CloseValues
+
+    values = sorted(
+        ["Korea, Republic of", "Korea, Democratic People's Republic of", "France", "Asthma",
+         "Severe Asthma", "Aarhus University Hospital", "Mayo Clinic", "Mayo Foundation"]
+    )  # fmt: skip
+    lookup = CloseValues(values)
+    assert lookup.matches("Korea")[:2] == [
+        "Korea, Democratic People's Republic of",
+        "Korea, Republic of",
+    ]
+    assert lookup.matches("asthma") == ["Asthma", "Severe Asthma"]  # containing it, any case
+    assert lookup.matches("Mayo Clinc")[0] == "Mayo Clinic"  # a letter dropped
+    assert lookup.matches("Frence") == ["France"]
+    assert lookup.matches("zzzz") == []
+
+
+def test_the_close_values_index_is_built_once_per_generation(index):
+    from indexer.search.close_values import CACHE_ATTRIBUTE, close_values
+
+    with pytest.raises(ParamError):
+        search(index, country="Korea")
+    with index.use() as snap:
+        column = snap.columns.facets["country"]
+        first = getattr(column, CACHE_ATTRIBUTE)
+        assert close_values(column, "Frence") == ["France"]
+        assert getattr(column, CACHE_ATTRIBUTE) is first

@@ -9,7 +9,6 @@ no part of a request parses or evaluates the query a second time.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ..errors import ParamError
 from ..index.columns import Columns
 from ..index.schema import AGE_SCALE, FACETS_BY_NAME
 from ..pages.values import date_key
+from .close_values import close_values
 from .request import SearchRequest
 from .text import ParsedText
 
@@ -77,14 +77,7 @@ def _selected_values(cols: Columns, req: SearchRequest) -> None:
         column = cols.facets[name]
         for value in values:
             if value not in column.index:
-                lowered = value.lower()
-                close = [v for v in column.values if lowered in v.lower()][:10]
-                close += [
-                    v
-                    for v in difflib.get_close_matches(value, column.values, n=10, cutoff=0.6)
-                    if v not in close
-                ]
-                close = close[:10]
+                close = close_values(column, value)
                 raise ParamError(
                     "unknown_value",
                     f"no study has {name} '{value}'"
