@@ -141,3 +141,37 @@ class SyncError(TrialsearchError):
 
     exit_code = EXIT_SYNC
     code = "sync_failed"
+
+
+# Every code a client can meet (JSON API, MCP), and what to do about it: llms.txt and
+# the README list them from here; tests/test_llms.py checks that every code raised is.
+API_ERROR_CODES: dict[str, str] = {
+    "unknown_parameter": "a parameter the API does not take; `allowed` lists them",
+    "repeated_parameter": "a parameter given twice that takes one value",
+    "query_too_long": "the text is over its length limit",
+    "too_many_terms": "more than 32 words (repeats count): shorten the text",
+    "wildcard_too_broad": "a prefix* of fewer than 3 letters",
+    "slop_too_large": "a phrase window above ~20",
+    "boost_too_large": "a weight above ^100",
+    "invalid_boolean": "a true/false parameter got something else",
+    "invalid_integer": "a whole-number parameter got something else",
+    "invalid_date": "a date that is not YYYY-MM-DD or YYYY-MM, or not a real day",
+    "invalid_age": "age is not a plain number of years 0-150",
+    "invalid_order": "order is not asc or desc",
+    "invalid_format": "format is not json or md",
+    "out_of_range": "a number outside its limits (the message says them)",
+    "page_too_deep": "page × per_page over 10,000: narrow the search instead",
+    "too_many_values": "more than 50 values for one filter",
+    "unknown_value": "a value no study has, or not in the parameter's vocabulary; "
+    "`allowed` lists the vocabulary or the close values",
+    "unknown_sort": "a sort field that does not exist; `allowed` lists them",
+    "invalid_body": "a POST body that is not a JSON object",
+    "invalid_value": "a POST body value that is not a string, number, true/false or list",
+    "invalid_nct_id": "not NCT followed by 8 digits",
+    "not_found": "no such study in the index",
+    "uri_too_long": "the URL is too long for a GET: send the same parameters to POST /api/search",
+    "headers_too_large": "the request's headers are too large",
+    "timeout": "the search ran past its time budget (HTTP 503): narrow it",
+    "index_unavailable": "no index can be read right now (HTTP 503): retry shortly",
+    "internal_error": "a bug on the server (HTTP 500): it was logged",
+}

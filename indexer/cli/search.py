@@ -15,7 +15,15 @@ from typing import Any
 import click
 
 from ..errors import EXIT_USAGE
-from ..search.query import PARAMS, Param, SearchIndex, SearchResponse, parse_params, time_budget
+from ..search.query import (
+    PARAMS,
+    Param,
+    SearchIndex,
+    SearchResponse,
+    parse_params,
+    search_markdown,
+    time_budget,
+)
 from ..settings import read_setting
 from .common import echo_json, fail, index_option, json_option
 
@@ -118,6 +126,8 @@ def search(
         resp = index.search(req)
     if as_json:
         echo_json(resp.to_dict())
+    elif req.format == "md":
+        click.echo(search_markdown(req, resp), nl=False)
     else:
         _print(resp)
 

@@ -123,22 +123,24 @@ def _body(page: PageContent) -> list[str]:
     lines += _eligibility(page)
     if page.arms:
         lines += ["## Arms", ""]
-        lines += [f"- **{md(label)}** ({kind}) — {text}" for label, kind, text in page.arms]
+        lines += [_item(label, kind, text) for label, kind, text in page.arms]
         lines.append("")
     if page.interventions:
         lines += ["## Interventions", ""]
-        lines += [f"- **{md(name)}** ({kind}) — {text}" for name, kind, text in page.interventions]
+        lines += [_item(name, kind, text) for name, kind, text in page.interventions]
         lines.append("")
     if page.outcomes:
         lines += ["## Primary Outcomes", ""]
         lines += [
-            f"- **{md(measure)}** _(time frame: {frame})_ — {text}"
+            f"- **{md(measure)}**"
+            + (f" _(time frame: {frame})_" if frame else "")
+            + (f" — {text}" if text else "")
             for measure, frame, text in page.outcomes
         ]
         lines.append("")
     if page.sites or page.more_sites:
         lines += [f"## Locations ({len(page.sites) + page.more_sites})", ""]
-        lines += [f"- {site} — _{status}_" for site, status in page.sites]
+        lines += [f"- {site}" + (f" — _{status}_" if status else "") for site, status in page.sites]
         if page.more_sites:
             lines.append(f"- … and {page.more_sites} more locations")
         lines.append("")
@@ -154,6 +156,11 @@ def _body(page: PageContent) -> list[str]:
             lines.append(f"*Source data (authoritative): {page.ctgov_url}*  ")
         lines += [FOOTER_NOTE, ""]
     return lines
+
+
+def _item(name: str, kind: str, text: str) -> str:
+    """'- **Name** (TYPE) — description', each part only when given."""
+    return f"- **{md(name)}**" + (f" ({kind})" if kind else "") + (f" — {text}" if text else "")
 
 
 def _key_facts(page: PageContent) -> list[str]:

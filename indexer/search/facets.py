@@ -29,11 +29,13 @@ class FacetList:
 
 
 def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) -> list[FacetList]:
-    """Every facet's list. A facet without a filter of its own counts the final
-    matches, so those are listed once for all of them."""
+    """The list of every facet the request counts. A facet without a filter of its
+    own counts the final matches, so those are listed once for all of them."""
     out: list[FacetList] = []
     final_docs: np.ndarray | None = None
     for spec in FACETS:
+        if not req.counts_facet(spec.name):
+            continue
         column = cols.facets[spec.name]
         if spec.name in matches.facet_masks:
             mask = matches.base.copy()

@@ -10,6 +10,24 @@ from .snippets import best_passage
 
 # one analyzer for every request's snippets, so its cache of analysed words lasts
 SNIPPET_ANALYZER = text_analyzer()
+# what a hit holds, in order; `fields=` picks some of them (nct_id always comes)
+HIT_FIELDS = (
+    "nct_id",
+    "title",
+    "overall_status",
+    "phases",
+    "study_type",
+    "sponsor",
+    "conditions",
+    "countries",
+    "enrollment",
+    "start_date",
+    "last_update",
+    "canonical_url",
+    "clinicaltrials_gov",
+    "score",
+    "snippet",
+)
 
 
 def nct_of(searcher: Any, doc: int) -> str:
@@ -17,11 +35,21 @@ def nct_of(searcher: Any, doc: int) -> str:
 
 
 def make_hit(
-    searcher: Any, doc: int, score: float | None, terms: set[str], analyzer: Any
+    searcher: Any,
+    doc: int,
+    score: float | None,
+    terms: set[str],
+    analyzer: Any,
+    fields: list[str] | None = None,
 ) -> dict[str, Any]:
+    """The hit for `doc`: every field, or `nct_id` and the `fields` asked for (the
+    snippet, the costliest part, is only made when asked)."""
     record = unpack_record(searcher.stored_fields(doc)["record"])
-    snippet = best_passage(_snippet_sources(record), terms, analyzer)
-    return {
+    wanted = None if fields is None else {"nct_id", *fields}
+    snippet = None
+    if wanted is None or "snippet" in wanted:
+        snippet = best_passage(_snippet_sources(record), terms, analyzer)
+    hit = {
         "nct_id": record["nct_id"],
         "title": record["title"],
         "overall_status": record.get("overall_status"),
@@ -38,6 +66,9 @@ def make_hit(
         "score": round(score, 4) if score is not None and math.isfinite(score) else None,
         "snippet": snippet,
     }
+    if wanted is None:
+        return hit
+    return {name: hit[name] for name in HIT_FIELDS if name in wanted}
 
 
 def _snippet_sources(record: dict[str, Any]) -> list[str | None]:

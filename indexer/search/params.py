@@ -11,27 +11,23 @@ HTTP, click or the index.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ParamError
 from ..index.schema import FACETS
-from ..pages.values import DATE, DATE_JSON_PATTERN
+from .hits import HIT_FIELDS
+from .param_kinds import (  # noqa: F401 - the limits are also read from here
+    MAX_FILTER_VALUES,
+    READERS,
+    SCHEMAS,
+    SORTS,
+    Raw,
+)
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 500
 MAX_RESULT_WINDOW = 10_000
-MAX_FILTER_VALUES = 50
-SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
-BOOLEAN_WORDS = ("true", "false", "1", "0")
-_DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
-_INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII: int() reads any script's digits
-
-Raw = Mapping[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -62,189 +58,17 @@ class Param:
 
     def read(self, raw: Raw) -> Any:
         """The typed value of this parameter in `raw`, None when absent; or ParamError."""
-        return _READERS[self.kind](self, raw)
+        return READERS[self.kind](self, raw)
 
     def json_schema(self) -> dict[str, Any]:
         """JSON Schema of one value (an array of them when repeatable)."""
-        schema = _SCHEMAS[self.kind](self)
+        schema = SCHEMAS[self.kind](self)
         if self.default is not None and self.kind != "facet":
             schema["default"] = self.default
         if self.repeatable:
             return {"type": "array", "items": schema, "maxItems": MAX_FILTER_VALUES}
         return schema
 
-
-def _one(raw: Raw, name: str) -> str | None:
-    values = raw.get(name) or []
-    if len(values) > 1:
-        raise ParamError("repeated_parameter", f"'{name}' may be given only once", name)
-    value = values[0].strip() if values else None
-    return value or None
-
-
-def _read_text(param: Param, raw: Raw) -> str:
-    text = " ".join(raw.get(param.name) or []).strip()
-    if param.maximum is not None and len(text) > param.maximum:
-        raise ParamError(
-            "query_too_long",
-            f"the query is {len(text)} characters; the limit is {int(param.maximum)}",
-            param.name,
-        )
-    return text
-
-
-def _read_boolean(param: Param, raw: Raw) -> bool:
-    text = (_one(raw, param.name) or "false").lower()
-    if text not in BOOLEAN_WORDS:
-        raise ParamError(
-            "invalid_boolean",
-            f"'{param.name}' must be true or false",
-            param.name,
-            allowed=["true", "false"],
-        )
-    return text in ("true", "1")
-
-
-def _read_facet(param: Param, raw: Raw) -> list[str]:
-    values = [v.strip() for v in raw.get(param.name) or [] if v.strip()]
-    if len(values) > MAX_FILTER_VALUES:
-        raise ParamError(
-            "too_many_values", f"at most {MAX_FILTER_VALUES} values for '{param.name}'", param.name
-        )
-    spec = next(s for s in FACETS if s.name == param.name)
-    values = [spec.fold_value(v) for v in values]
-    if param.values is not None:
-        bad = [v for v in values if v not in param.values]
-        if bad:
-            raise ParamError(
-                "unknown_value",
-                f"'{bad[0]}' is not a value of '{param.name}'",
-                param.name,
-                allowed=list(param.values),
-            )
-    return list(dict.fromkeys(values))
-
-
-def _read_date(param: Param, raw: Raw) -> str | None:
-    text = _one(raw, param.name)
-    if text is None:
-        return None
-    match = DATE.fullmatch(text)
-    ok = bool(match)
-    if match:
-        try:  # a real day of the calendar: 2020-02-31 is refused
-            dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
-        except ValueError:
-            ok = False
-    if not ok:
-        raise ParamError(
-            "invalid_date",
-            f"'{param.name}' must be a date as YYYY-MM-DD or YYYY-MM, got {text!r}",
-            param.name,
-        )
-    return text
-
-
-def _read_integer(param: Param, raw: Raw) -> int | None:
-    text = _one(raw, param.name)
-    if text is None:
-        return param.default
-    if not _INTEGER.fullmatch(text):
-        raise ParamError(
-            "invalid_integer", f"'{param.name}' must be a whole number, got {text!r}", param.name
-        )
-    value = int(text)
-    low, high = int(param.minimum or 0), int(param.maximum or 0)
-    if not low <= value <= high:
-        raise ParamError(
-            "out_of_range",
-            f"'{param.name}' must be between {low} and {high}, got {value}",
-            param.name,
-        )
-    return value
-
-
-def _read_decimal(param: Param, raw: Raw) -> float | None:
-    text = _one(raw, param.name)
-    if text is None:
-        return None
-    # plain decimals only: float() also reads 1e2, 1_0, inf and non-ASCII digits
-    value = float(text) if _DECIMAL.fullmatch(text) else None
-    low, high = param.minimum or 0, param.maximum or 0
-    if value is None or not low <= value <= high:
-        raise ParamError(
-            f"invalid_{param.name}",
-            f"'{param.name}' must be a number of {param.unit} {low:g}-{high:g}, got {text!r}",
-            param.name,
-        )
-    return value
-
-
-def _read_sort(param: Param, raw: Raw) -> tuple[str, bool] | None:
-    """(field, descending) from `field` or `-field`."""
-    text = _one(raw, param.name)
-    if not text:
-        return None
-    desc = text.startswith("-")
-    field = text.lstrip("-")
-    if field not in (param.values or ()):
-        raise ParamError(
-            "unknown_sort", f"cannot sort by '{field}'", param.name, allowed=param.values
-        )
-    return field, desc
-
-
-def _read_choice(param: Param, raw: Raw) -> str | None:
-    text = _one(raw, param.name)
-    if text and text not in (param.values or ()):
-        choices = " or ".join(param.values or ())
-        raise ParamError(
-            f"invalid_{param.name}",
-            f"'{param.name}' must be {choices}",
-            param.name,
-            allowed=list(param.values or ()),
-        )
-    return text
-
-
-_READERS = {
-    "text": _read_text,
-    "boolean": _read_boolean,
-    "facet": _read_facet,
-    "date": _read_date,
-    "integer": _read_integer,
-    "decimal": _read_decimal,
-    "sort": _read_sort,
-    "choice": _read_choice,
-}
-
-
-def _number_schema(kind: str, param: Param) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": kind}
-    if param.minimum is not None:
-        schema["minimum"] = param.minimum
-    if param.maximum is not None:
-        schema["maximum"] = param.maximum
-    return schema
-
-
-def _enum_schema(param: Param) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if param.values is not None:
-        schema["enum"] = list(param.values)
-    return schema
-
-
-_SCHEMAS = {
-    "text": lambda p: {"type": "string", "maxLength": int(p.maximum or 0)},
-    "boolean": lambda p: {"type": "string", "enum": list(BOOLEAN_WORDS)},
-    "facet": _enum_schema,
-    "date": lambda p: {"type": "string", "pattern": DATE_JSON_PATTERN},
-    "integer": lambda p: _number_schema("integer", p),
-    "decimal": lambda p: _number_schema("number", p),
-    "sort": lambda p: {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},
-    "choice": _enum_schema,
-}
 
 # Examples that exist in the built-in sample corpus, so each one is a working search.
 _FACET_EXAMPLES = {
@@ -398,6 +222,35 @@ PARAMS: tuple[Param, ...] = (
         maximum=MAX_FACET_LIMIT,
         group="paging",
     ),
+    Param(
+        "fields",
+        "names",
+        "The fields each hit carries, comma-separated or repeated (nct_id always "
+        "comes); default: all. Fewer fields make a smaller, faster answer.",
+        "title,overall_status,canonical_url",
+        repeatable=True,
+        values=HIT_FIELDS,
+        group="response",
+    ),
+    Param(
+        "facets",
+        "names",
+        "The facets counted, comma-separated or repeated; `none` for none; default: all.",
+        "status,phase",
+        repeatable=True,
+        values=(*(spec.name for spec in FACETS), "none"),
+        group="response",
+    ),
+    Param(
+        "format",
+        "choice",
+        "`json` (the default) or `md`: the answer as compact Markdown (also with "
+        "`Accept: text/markdown`).",
+        "md",
+        values=("json", "md"),
+        group="response",
+    ),
 )
 PARAMS_BY_NAME = {param.name: param for param in PARAMS}
+RESPONSE_PARAMS = tuple(param.name for param in PARAMS if param.group == "response")
 RANGE_PARAMS = tuple(param.name for param in PARAMS if param.group == "range")

@@ -9,12 +9,19 @@ callers import from here and need not know how the steps are split.
 
 from __future__ import annotations
 
-from ..errors import IndexUnavailable, ParamError, SearchTimeout, TrialsearchError
+from ..errors import (
+    API_ERROR_CODES,
+    IndexUnavailable,
+    ParamError,
+    SearchTimeout,
+    TrialsearchError,
+)
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
 from .budget import time_budget
 from .facets import FacetList, commonest_values
+from .markdown import search_markdown, study_markdown
 from .ordering import sorted_docs
 from .params import MAX_RESULT_WINDOW, PARAMS, PARAMS_BY_NAME, RANGE_PARAMS, Param
 from .reader import SearchIndex, Snapshot
@@ -22,6 +29,7 @@ from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "API_ERROR_CODES",
     "FACETS",
     "FACETS_BY_NAME",
     "FacetSpec",
@@ -33,6 +41,8 @@ __all__ = [
     "RANGE_PARAMS",
     "TrialsearchError",
     "time_budget",
+    "search_markdown",
+    "study_markdown",
     "FacetList",
     "IndexUnavailable",
     "ParamError",

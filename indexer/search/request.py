@@ -59,6 +59,12 @@ class SearchRequest:
     page: int = _DEFAULT["page"]
     per_page: int = _DEFAULT["per_page"]
     facet_limit: int = _DEFAULT["facet_limit"]
+    fields: list[str] | None = None  # None: every field of a hit
+    facets: list[str] | None = None  # None: every facet; []: none
+    format: str = "json"  # or "md"
+
+    def counts_facet(self, name: str) -> bool:
+        return self.facets is None or name in self.facets
 
     def effective_sort(self) -> tuple[str, bool]:
         """(field, descending): relevance with text, newest update without."""
@@ -99,6 +105,12 @@ class SearchRequest:
             params.append(("per_page", str(self.per_page)))
         if self.page != _DEFAULT["page"]:
             params.append(("page", str(self.page)))
+        if self.fields is not None:
+            params.append(("fields", ",".join(self.fields)))
+        if self.facets is not None:
+            params.append(("facets", ",".join(self.facets) or "none"))
+        if self.format != "json":
+            params.append(("format", self.format))
         return params
 
 
@@ -137,6 +149,8 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
         elif param.kind == "choice":
             if value:
                 setattr(req, param.name, value)
+        elif param.kind == "names":
+            setattr(req, param.name, value)
         else:
             setattr(req, param.name, value)
         if param.name == "page" and req.page * req.per_page > MAX_RESULT_WINDOW:
