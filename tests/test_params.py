@@ -60,11 +60,26 @@ def test_each_example_is_a_working_search_of_the_sample(param, sample_index):
     assert resp.total > 0, f"{param.name}={param.example} finds nothing in the sample"
 
 
+def total_of(text: str, markdown: bool) -> int:
+    """The total of an answer, JSON or Markdown ("# 1,234 studies …")."""
+    if markdown:
+        return int(text.split()[1].replace(",", ""))
+    return json.loads(text)["total"]
+
+
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
 def test_each_parameter_is_accepted_by_the_json_api(param, client):
     response = client.get("/api/search", query_string=example_params(param))
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["total"] > 0
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert total_of(response.get_data(as_text=True), param.name == "format") > 0
+
+
+@pytest.mark.parametrize("param", PARAMS, ids=NAMES)
+def test_each_parameter_is_accepted_in_a_post_body(param, client):
+    value = [param.example] if param.repeatable else param.example
+    response = client.post("/api/search", json={param.name: value})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert total_of(response.get_data(as_text=True), param.name == "format") > 0
 
 
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
@@ -76,10 +91,11 @@ def test_each_parameter_is_accepted_by_the_search_page(param, client):
 
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
 def test_each_parameter_is_an_option_of_the_search_command(param, sample_index):
-    args = ["search", *cli_args(param), "--index", str(sample_index), "--json"]
-    result = CliRunner().invoke(main, args)
+    markdown = param.name == "format"
+    args = ["search", *cli_args(param), "--index", str(sample_index)]
+    result = CliRunner().invoke(main, args if markdown else [*args, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["total"] > 0
+    assert total_of(result.output, markdown) > 0
 
 
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
@@ -100,7 +116,8 @@ def test_the_openapi_document_describes_nothing_the_table_lacks(client):
 def test_the_installed_command_takes_every_parameter_at_once(sample_index):
     """One real process with every option: the options parse together, the answer
     is the API's for the same parameters."""
-    args = [arg for param in PARAMS for arg in cli_args(param) if param.name != "page"]
+    skipped = ("page", "format")
+    args = [arg for param in PARAMS if param.name not in skipped for arg in cli_args(param)]
     result = subprocess.run(
         [*CLI, "search", *args, "--index", str(sample_index), "--json"],
         capture_output=True,
@@ -109,7 +126,7 @@ def test_the_installed_command_takes_every_parameter_at_once(sample_index):
     )
     assert result.returncode == 0, result.stderr
     params: dict[str, list[str]] = {
-        p.name: [p.example] for p in PARAMS if p.name not in ("page", "q")
+        p.name: [p.example] for p in PARAMS if p.name not in ("page", "q", "format")
     }
     params["q"] = [" ".join(cli_args(PARAMS[0]))]
     expected = SearchIndex(sample_index).search(parse_params(params))

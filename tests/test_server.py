@@ -25,8 +25,10 @@ def test_openapi_document_describes_every_endpoint_and_parameter(sample_server):
     assert set(doc["paths"]) == {
         "/api/search",
         "/api/trials/{nct_id}",
+        "/api/trials/{nct_id}.md",
         "/healthz",
         "/api/openapi.json",
+        "/llms.txt",
     }
     documented = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
     assert documented == set(ALLOWED_PARAMS)
@@ -126,8 +128,8 @@ def test_unknown_api_paths_and_methods_answer_json(sample_server):
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
     import requests
 
-    post = requests.post(sample_server.url + "/api/search", timeout=10)
-    assert post.status_code == 405 and "error" in post.json()
+    delete = requests.delete(sample_server.url + "/api/search", timeout=10)
+    assert delete.status_code == 405 and "error" in delete.json()
 
 
 def test_the_page_links_its_json_twin_and_sends_security_headers(sample_server):

@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REQUEST_BUDGET=settings.request_budget,
         # warm each worker's caches when it opens a generation (TRIALSEARCH_WARM=0: off)
         WARM=settings.warm,
+        # a POST /api/search body is a few parameters: 1 MiB is generous (413 beyond)
+        MAX_CONTENT_LENGTH=1024 * 1024,
     )
     if test_config:
         app.config.update(test_config)

@@ -25,8 +25,8 @@ _REFUSALS: dict[type, tuple[int, str, str, str]] = {
         414,
         "URI Too Long",
         "uri_too_long",
-        "The request line is longer than this server takes; send a shorter query or "
-        "fewer filter values.",
+        "The URL is too long for a GET: send the same parameters as a JSON object "
+        "to POST /api/search.",
     ),
     LimitRequestHeaders: (
         431,

@@ -15,6 +15,27 @@ _NULL_INT = {"type": ["integer", "null"]}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 
 
+def _body_schema() -> dict[str, Any]:
+    """POST /api/search's body: the same parameters, as JSON values (a list for
+    repeated ones; numbers and true/false as themselves or as text)."""
+    properties: dict[str, Any] = {}
+    for param in PARAMS:
+        one = param.json_schema()
+        if param.repeatable:
+            one = {"anyOf": [one["items"], one]}
+        elif param.kind in ("integer", "decimal"):
+            one = {"anyOf": [one, {"type": "string"}]}
+        elif param.kind == "boolean":
+            one = {"anyOf": [one, {"type": "boolean"}]}
+        properties[param.name] = {"description": param.description, **one}
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "example": {"q": "asthma", "status": ["RECRUITING"], "age": 40},
+    }
+
+
 def _search_parameters() -> list[dict[str, Any]]:
     """Every search parameter as the one table (`PARAMS`) defines it."""
     described = []
@@ -56,23 +77,8 @@ def _schemas() -> dict[str, Any]:
     }
     hit = {
         "type": "object",
-        "required": [
-            "nct_id",
-            "title",
-            "overall_status",
-            "phases",
-            "study_type",
-            "sponsor",
-            "conditions",
-            "countries",
-            "enrollment",
-            "start_date",
-            "last_update",
-            "canonical_url",
-            "clinicaltrials_gov",
-            "score",
-            "snippet",
-        ],
+        "description": "With fields=, only nct_id and the fields asked for.",
+        "required": ["nct_id"],
         "properties": {
             "nct_id": {"type": "string", "pattern": r"^NCT\d{8}$"},
             "title": {"type": "string"},
@@ -119,7 +125,7 @@ def _schemas() -> dict[str, Any]:
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
             "facets": {
                 "type": "object",
-                "required": [spec.name for spec in FACETS],
+                "description": "Every facet, or those asked for with facets=.",
                 "properties": {
                     spec.name: {
                         "type": "array",
@@ -243,17 +249,33 @@ _INDEX_HEADERS = {
 }
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": _INDEX_HEADERS,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+_NCT_PATH_PARAM = {
+    "name": "nct_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^[Nn][Cc][Tt]\d{8}$"},
+}
+
+
+def _json(ref: str, description: str, markdown: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}
     }
+    if markdown:
+        content["text/markdown"] = {"schema": {"type": "string"}}
+    return {"description": description, "headers": _INDEX_HEADERS, "content": content}
 
 
 def openapi_document(server_url: str = "") -> dict[str, Any]:
     error_400 = _json("Error", "Bad parameter: the error names it and lists allowed values.")
     error_503 = _json("Error", "No index can be opened right now.")
+    search_responses = {
+        "200": _json("SearchResponse", "Results and facets (Markdown with format=md).", True),
+        "400": error_400,
+        "414": _json("Error", "The URL is too long for a GET: use POST /api/search."),
+        "431": _json("Error", "The headers are larger than the server takes."),
+        "503": error_503,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -269,32 +291,60 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "operationId": "search",
                     "summary": "Search studies, with facet counts, snippets and paging",
                     "parameters": _search_parameters(),
-                    "responses": {
-                        "200": _json("SearchResponse", "Results and facets."),
-                        "400": error_400,
-                        "414": _json("Error", "The URL is longer than the server takes."),
-                        "431": _json("Error", "The headers are larger than the server takes."),
-                        "503": error_503,
+                    "responses": search_responses,
+                },
+                "post": {
+                    "operationId": "searchPost",
+                    "summary": "The same search, its parameters in a JSON body (long queries)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _body_schema()}},
                     },
-                }
+                    "responses": {
+                        **search_responses,
+                        "413": _json("Error", "The body is over 1 MiB."),
+                    },
+                },
             },
             "/api/trials/{nct_id}": {
                 "get": {
                     "operationId": "getTrial",
                     "summary": "One study, fully parsed",
-                    "parameters": [
-                        {
-                            "name": "nct_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "pattern": r"^[Nn][Cc][Tt]\d{8}$"},
-                        }
-                    ],
+                    "parameters": [_NCT_PATH_PARAM],
                     "responses": {
                         "200": _json("Study", "The study record."),
                         "400": error_400,
                         "404": _json("Error", "No such study in the index."),
                         "503": error_503,
+                    },
+                }
+            },
+            "/api/trials/{nct_id}.md": {
+                "get": {
+                    "operationId": "getTrialMarkdown",
+                    "summary": "One study as a Markdown page",
+                    "parameters": [_NCT_PATH_PARAM],
+                    "responses": {
+                        "200": {
+                            "description": "The study as a mirror page.",
+                            "headers": _INDEX_HEADERS,
+                            "content": {"text/markdown": {"schema": {"type": "string"}}},
+                        },
+                        "400": error_400,
+                        "404": _json("Error", "No such study in the index."),
+                        "503": error_503,
+                    },
+                }
+            },
+            "/llms.txt": {
+                "get": {
+                    "operationId": "llmsTxt",
+                    "summary": "This service explained for language models (llmstxt.org)",
+                    "responses": {
+                        "200": {
+                            "description": "Markdown",
+                            "content": {"text/markdown": {"schema": {"type": "string"}}},
+                        }
                     },
                 }
             },

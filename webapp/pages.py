@@ -80,6 +80,8 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
     base = _reset_page(params)
     facets = []
     for spec in FACETS:
+        if spec.name not in resp.facets:  # facets= left it out
+            continue
         items = []
         for item in resp.facets[spec.name]:
             toggled = (
@@ -182,4 +184,9 @@ def search_page():
         error=None,
         snippet=lambda s: Markup(s),
     )
-    return html, 200, {"Link": f'<{view["json_url"]}>; rel="alternate"; type="application/json"'}
+    markdown_url = _url([*req.to_params(), ("format", "md")], "/api/search")
+    links = [
+        f'<{view["json_url"]}>; rel="alternate"; type="application/json"',
+        f'<{markdown_url}>; rel="alternate"; type="text/markdown"',
+    ]
+    return html, 200, {"Link": ", ".join(links)}

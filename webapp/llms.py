@@ -1,0 +1,63 @@
+"""`/llms.txt` (llmstxt.org): the service explained to a language model, in Markdown.
+
+Generated from the same tables as the OpenAPI document — the search parameters
+(`PARAMS`), their limits and the error codes — so it cannot drift from what the
+server does.
+"""
+
+from __future__ import annotations
+
+from indexer.search.query import API_ERROR_CODES, FACETS, PARAMS, Param
+
+
+def _param_line(param: Param) -> str:
+    detail = param.description
+    if param.kind == "facet" and param.values:
+        detail += f" Values: {', '.join(param.values)}."
+    repeat = " (repeatable)" if param.repeatable else ""
+    return f"- `{param.name}`{repeat}: {detail} Example: `{param.name}={param.example}`."
+
+
+def llms_txt(base: str = "") -> str:
+    facets = ", ".join(spec.name for spec in FACETS)
+    lines = [
+        "# trialsearch",
+        "",
+        "> Faceted full-text search over a mirror of ClinicalTrials.gov study pages: "
+        "find studies by words, conditions, interventions, status, phase, country, "
+        "sponsor, dates, enrollment and a person's age; every hit links to its page.",
+        "",
+        "Answers are JSON by default, or compact Markdown with `format=md` (or "
+        "`Accept: text/markdown`). Every search answers in one call: the total, the "
+        f"hits, and counts for each facet ({facets}) under the other filters. "
+        "Every answer carries `X-Index-Generation` and `X-Index-Built-At` headers.",
+        "",
+        "## Search",
+        "",
+        f"- `GET {base}/api/search?q=asthma&status=RECRUITING&age=40` — parameters in "
+        "the URL; repeat a filter for OR within it.",
+        f"- `POST {base}/api/search` with a JSON object of the same parameters "
+        '(`{"q": "asthma", "status": ["RECRUITING"], "age": 40}`) — for long queries.',
+        f"- `GET {base}/api/trials/NCT04554719` — one study in full (JSON); "
+        f"`{base}/api/trials/NCT04554719.md` — the same study as Markdown.",
+        "- Small answers: `fields=nct_id,title,canonical_url` picks hit fields, "
+        "`facets=status` or `facets=none` picks facet counts, `per_page` up to 100.",
+        "",
+        "## Parameters",
+        "",
+        *(_param_line(param) for param in PARAMS),
+        "",
+        "## Errors",
+        "",
+        'Every error is JSON: `{"error": {"code", "message", "param", "allowed"?}}`, '
+        "HTTP 400 for a bad parameter (404 unknown study, 503 busy or no index).",
+        "",
+        *(f"- `{code}`: {meaning}" for code, meaning in API_ERROR_CODES.items()),
+        "",
+        "## Docs",
+        "",
+        f"- [OpenAPI document]({base}/api/openapi.json): every parameter and response schema",
+        f"- [Search page]({base}/search): the same search for people",
+        "",
+    ]
+    return "\n".join(lines)
