@@ -104,6 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
             "gunicorn's access log (`-`: standard output)", "`-`"),
     Setting("log_level", "TRIALSEARCH_LOG_LEVEL", str, "info",
             "gunicorn's log level", "`info`"),
+    Setting("mcp_allowed_hosts", "TRIALSEARCH_MCP_ALLOWED_HOSTS", str, "",
+            "`Host` values the MCP server's Streamable HTTP accepts, comma-separated "
+            "(`search.example.org`, `*:*` for any port; `*` turns the check off, e.g. "
+            "behind a proxy that checks it)", "loopback only"),
 )  # fmt: skip
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -48,6 +48,8 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
                 final_docs = np.flatnonzero(matches.final)
             counts = column.counts(matches.final, final_docs)
         selected = req.filters.get(spec.name, [])
+        if req.facet_prefix:
+            counts = np.where(starts_with(column, req.facet_prefix), counts, 0)
         commonest = commonest_values(counts, req.facet_limit)
         items = [
             {
@@ -67,6 +69,18 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
         truncated = int(np.count_nonzero(counts)) > len(commonest)
         out.append(FacetList(spec.name, items, truncated))
     return out
+
+
+def starts_with(column: Any, prefix: str) -> np.ndarray:
+    """Which of a column's values start with `prefix`, in any case. The lowered values
+    are kept on the column, so they are made once per generation."""
+    lowered = getattr(column, "lowered_values", None)
+    if lowered is None:
+        lowered = np.array([value.lower() for value in column.values], dtype=str)
+        column.lowered_values = lowered
+    if not len(lowered):
+        return np.zeros(0, dtype=bool)
+    return np.char.startswith(lowered, prefix.lower())
 
 
 def commonest_values(counts: np.ndarray, limit: int) -> list[int]:

@@ -242,6 +242,15 @@ PARAMS: tuple[Param, ...] = (
         group="response",
     ),
     Param(
+        "facet_prefix",
+        "text",
+        "List only facet values starting with this text, in any case (with "
+        "facets=sponsor: sponsors as one types).",
+        "Ma",
+        maximum=100,
+        group="response",
+    ),
+    Param(
         "format",
         "choice",
         "`json` (the default) or `md`: the answer as compact Markdown (also with "

@@ -136,6 +136,15 @@ class SearchIndex:
         with self._reading() as snap:
             return run_search(snap, req)
 
+    def query_words(self, req: SearchRequest) -> list[str]:
+        """The words the request's text searches, as the index reads them (stemmed,
+        synonyms added): what `explain_query` shows an agent."""
+        from .text import parse_text  # the text reader reads snapshots: import late
+
+        with self._reading() as snap:
+            text = parse_text(snap, req.q, req.exact)
+            return sorted(text.terms) if text is not None else []
+
     def get_record(self, nct_id: str) -> dict[str, Any] | None:
         with self._reading() as snap:
             fields = snap.searcher.document(nct_id=nct_id.upper())

@@ -61,6 +61,7 @@ class SearchRequest:
     facet_limit: int = _DEFAULT["facet_limit"]
     fields: list[str] | None = None  # None: every field of a hit
     facets: list[str] | None = None  # None: every facet; []: none
+    facet_prefix: str = ""  # only values starting with it (any case) are listed
     format: str = "json"  # or "md"
 
     def counts_facet(self, name: str) -> bool:
@@ -109,6 +110,8 @@ class SearchRequest:
             params.append(("fields", ",".join(self.fields)))
         if self.facets is not None:
             params.append(("facets", ",".join(self.facets) or "none"))
+        if self.facet_prefix:
+            params.append(("facet_prefix", self.facet_prefix))
         if self.format != "json":
             params.append(("format", self.format))
         return params
