@@ -43,6 +43,14 @@ def llms_txt(base: str = "") -> str:
         "- Small answers: `fields=nct_id,title,canonical_url` picks hit fields, "
         "`facets=status` or `facets=none` picks facet counts, `per_page` up to 100.",
         "",
+        "## MCP",
+        "",
+        "The same search as MCP tools (official SDK): `trialsearch mcp` over stdio, or "
+        "`trialsearch mcp --http` serving Streamable HTTP at `/mcp` (port 8001 by default). "
+        "Tools, all read-only: `search_trials` (compact hits, facet counts, the criteria "
+        "applied), `count_trials`, `list_facet_values` (with a prefix), `get_trial` (JSON or "
+        "Markdown), `explain_query`. Their errors carry the codes below.",
+        "",
         "## Parameters",
         "",
         *(_param_line(param) for param in PARAMS),

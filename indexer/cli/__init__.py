@@ -1,7 +1,7 @@
 """`trialsearch`: the command group, and the one place errors become exit codes.
 
 Each command group is its own module (index: reindex and stats; search; serve:
-serve and sample; sync), a thin wrapper over the indexer's APIs. A command raises
+serve and sample; sync; mcp), a thin wrapper over the indexer's APIs. A command raises
 the indexer's errors as they are; `Trialsearch.invoke` reports any
 `TrialsearchError` on stderr and exits with its `exit_code`, so the codes listed
 in each --help come from one table (`indexer/errors.py`).
@@ -17,6 +17,7 @@ import click
 from ..errors import TrialsearchError
 from .common import fail
 from .index import reindex, stats
+from .mcp import mcp
 from .search import search
 from .serve import sample, serve
 from .sync import sync
@@ -42,5 +43,5 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in (reindex, stats, search, sample, serve, sync):
+for _command in (reindex, stats, search, sample, serve, sync, mcp):
     main.add_command(_command)

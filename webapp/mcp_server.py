@@ -1,0 +1,397 @@
+"""The MCP server: trialsearch's query API as tools for AI agents (official SDK, 2.x).
+
+    python -m webapp.mcp_server                      (stdio; `trialsearch mcp`)
+    python -m webapp.mcp_server --http --port 8001   (Streamable HTTP at /mcp)
+
+Every tool is a thin call of the same query API as the JSON endpoint: the tools'
+arguments are generated from the one parameter table (`PARAMS`) and read by the
+same `parse_params`, so a bad argument is the same typed error (code, parameter,
+allowed values) as the API's 400. Results are typed models, so the SDK publishes
+an output schema and structured content. The index is a `SearchIndex` like a web
+worker's: it follows a new generation the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer  # noqa: I001 - the SDK after our own imports
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+from indexer.search.query import (
+    FACETS,
+    NCT_ID_ANY_CASE,
+    PARAMS,
+    Param,
+    SearchIndex,
+    TrialsearchError,
+    parse_params,
+    study_markdown,
+)
+from indexer.settings import load_settings
+
+COMPACT_FIELDS = ["title", "overall_status", "phases", "conditions", "sponsor", "countries",
+                  "canonical_url", "snippet"]  # fmt: skip
+MCP_FACET_LIMIT = 10
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False, destructive_hint=False)
+FacetName = Literal[tuple(spec.name for spec in FACETS)]  # type: ignore[valid-type]
+
+
+def _lean_argument(schema: dict[str, Any]) -> None:
+    """An argument's schema without what costs bytes and tells a model nothing: the
+    title repeating its name, and `null` (leaving an argument out means the same)."""
+    schema.pop("title", None)
+    schema.pop("default", None)
+    kinds = [k for k in schema.get("anyOf", []) if k != {"type": "null"}]
+    if "anyOf" in schema:
+        del schema["anyOf"]
+        if len(kinds) == 1:
+            schema.update(kinds[0])
+        else:
+            schema["anyOf"] = kinds
+
+
+def _lean_model(schema: dict[str, Any]) -> None:
+    """A result model's schema without the titles pydantic makes from field names."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+
+class Lean(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_lean_model)
+
+
+class Hit(Lean):
+    """A study in a result list: nct_id and the fields asked for (others left out)."""
+
+    nct_id: str
+    title: str | None = None
+    overall_status: str | None = None
+    phases: list[str] | None = None
+    study_type: str | None = None
+    sponsor: str | None = None
+    conditions: list[str] | None = None
+    countries: list[str] | None = None
+    enrollment: int | None = None
+    start_date: str | None = None
+    last_update: str | None = None
+    canonical_url: str | None = None
+    clinicaltrials_gov: str | None = None
+    score: float | None = None
+    snippet: str | None = Field(None, description="HTML-escaped; only <mark> is markup")
+
+    @model_serializer(mode="wrap")
+    def _asked_only(self, handler: Any) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+
+class FacetValue(Lean):
+    value: str
+    count: int
+    selected: bool
+
+
+class Expansion(Lean):
+    text: str
+    alternatives: list[str]
+    kind: str
+
+
+class IndexInfo(Lean):
+    generation: int
+    documents: int
+    built_at: str
+
+
+class SearchResult(Lean):
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    expansions: list[Expansion]
+    suggestion: str | None
+    criteria: dict[str, Any] = Field(description="The request as understood, defaults filled")
+    index: IndexInfo
+
+
+class CountResult(Lean):
+    total: int
+    facets: dict[str, list[FacetValue]]
+    criteria: dict[str, Any]
+    index: IndexInfo
+
+
+class FacetValues(Lean):
+    facet: str
+    values: list[FacetValue]
+    truncated: bool = Field(description="More values match than were listed")
+
+
+class Trial(Lean):
+    nct_id: str
+    record: dict[str, Any] | None = Field(None, description="The full study (format json)")
+    markdown: str | None = Field(None, description="The study as a page (format markdown)")
+
+
+class Explanation(Lean):
+    text: str
+    pinned: list[str] = Field(description="NCT IDs in the text: those studies come first")
+    words: list[str] = Field(description="The words searched, as the index reads them")
+    expansions: list[Expansion]
+    filters: dict[str, list[str]]
+    criteria: dict[str, Any]
+    total: int
+
+
+def _annotation(param: Param) -> Any:
+    """A tool argument's type. Loose on purpose: the one request parser checks every
+    value, so a bad one is the API's typed error (code, param, allowed), not the
+    SDK's validation text. Numbers and true/false may also come as text."""
+    one: Any = {"boolean": bool | str, "integer": int | str, "decimal": float | str}.get(
+        param.kind, str
+    )
+    return list[str] | str | None if param.repeatable else one | None
+
+
+def _arguments(names: list[str], described: bool = True) -> list[Any]:
+    """inspect.Parameters for the named PARAMS. `described`: with each description and
+    vocabulary (search_trials); the other tools say "as search_trials" instead, so the
+    catalog an agent pays for in every conversation stays small."""
+    by_name = {param.name: param for param in PARAMS}
+    out = []
+    for name in names:
+        param = by_name[name]
+        text = param.description if described else "As in search_trials."
+        if described and param.kind == "facet" and param.values:
+            text += f" One of: {', '.join(param.values)}."
+        out.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    _annotation(param), Field(description=text, json_schema_extra=_lean_argument)
+                ],
+            )
+        )
+    return out
+
+
+def _with_signature(func: Any, parameters: list[Any], returns: Any) -> Any:
+    func.__signature__ = inspect.Signature(parameters, return_annotation=returns)
+    return func
+
+
+def _raw(arguments: dict[str, Any]) -> dict[str, list[str]]:
+    """Tool arguments as URL-style parameters, for the one request parser."""
+    raw: dict[str, list[str]] = {}
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        raw[name] = ["true" if v is True else "false" if v is False else str(v) for v in values]
+    return raw
+
+
+def _criteria(query: dict[str, Any]) -> dict[str, Any]:
+    """The request as understood, without the parameters left at nothing."""
+    return {k: v for k, v in query.items() if v not in (None, "", [], {}) and k != "format"}
+
+
+def _tool_error(exc: TrialsearchError) -> ToolError:
+    """The API's error shape as the tool error's text: code, message, param, allowed."""
+    return ToolError(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+
+
+FILTERS = [p.name for p in PARAMS if p.group in ("query", "facet", "range")]
+SEARCH_ARGS = [*FILTERS, "sort", "order", "page", "per_page", "fields", "facets", "facet_limit"]
+
+
+def build_server(index: SearchIndex) -> MCPServer:
+    server = MCPServer(
+        "trialsearch",
+        instructions="Search mirrored ClinicalTrials.gov studies. Start with search_trials "
+        "(or count_trials for 'how many'); get_trial for one study in full.",
+    )
+
+    def run(arguments: dict[str, Any], **fixed: list[str]) -> Any:
+        try:
+            req = parse_params({**_raw(arguments), **fixed})
+            return req, index.search(req)
+        except TrialsearchError as exc:
+            raise _tool_error(exc) from exc
+
+    def search_trials(**arguments: Any) -> SearchResult:
+        if arguments.get("fields") is None:
+            arguments["fields"] = COMPACT_FIELDS
+        if arguments.get("facet_limit") is None:
+            arguments["facet_limit"] = MCP_FACET_LIMIT
+        req, resp = run(arguments)
+        return SearchResult(
+            total=resp.total,
+            page=resp.page,
+            per_page=resp.per_page,
+            hits=[Hit(**hit) for hit in resp.results],
+            facets=resp.facets,
+            expansions=resp.expansions,
+            suggestion=resp.suggestion,
+            criteria=_criteria(resp.query),
+            index=resp.index,
+        )
+
+    def count_trials(**arguments: Any) -> CountResult:
+        if arguments.get("facet_limit") is None:
+            arguments["facet_limit"] = MCP_FACET_LIMIT
+        req, resp = run(arguments, per_page=["1"], fields=["nct_id"])
+        return CountResult(
+            total=resp.total, facets=resp.facets, criteria=_criteria(resp.query), index=resp.index
+        )
+
+    def list_facet_values(facet: FacetName, prefix: str = "", limit: int = 50, **arguments: Any
+                          ) -> FacetValues:  # fmt: skip
+        arguments.update(facets=[facet], facet_prefix=prefix or None, facet_limit=limit)
+        req, resp = run(arguments, per_page=["1"], fields=["nct_id"])
+        return FacetValues(
+            facet=facet, values=resp.facets[facet], truncated=facet in resp.truncated_facets
+        )
+
+    def get_trial(nct_id: str, format: Literal["json", "markdown"] = "json") -> Trial:  # noqa: A002
+        """One study by NCT ID (any case, e.g. NCT04554719): the full record, or
+        format "markdown" for the study as a page."""
+        try:
+            record = index.get_record(nct_id.strip()) if _valid_id(nct_id) else None
+        except TrialsearchError as exc:
+            raise _tool_error(exc) from exc
+        if record is None:
+            code = "not_found" if _valid_id(nct_id) else "invalid_nct_id"
+            message = f"no study {nct_id} in the index" if code == "not_found" else (
+                "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719")  # fmt: skip
+            raise ToolError(json.dumps({"error": {"code": code, "message": message,
+                                                   "param": "nct_id"}}))  # fmt: skip
+        if format == "markdown":
+            return Trial(nct_id=record["nct_id"], markdown=study_markdown(record))
+        return Trial(nct_id=record["nct_id"], record=record)
+
+    def explain_query(**arguments: Any) -> Explanation:
+        req, resp = run(arguments, per_page=["1"], fields=["nct_id"], facets=["none"])
+        words = index.query_words(req)
+        return Explanation(
+            text=req.q,
+            pinned=resp.pinned,
+            words=words,
+            expansions=resp.expansions,
+            filters=req.filters,
+            criteria=_criteria(resp.query),
+            total=resp.total,
+        )
+
+    def add(func: Any, description: str, parameters: list[Any], returns: Any) -> None:
+        _with_signature(func, parameters, returns)
+        server.add_tool(func, name=func.__name__, description=description, annotations=READ_ONLY)
+        _drop_argument_titles(server, func.__name__)
+
+    add(
+        search_trials,
+        'Search studies: words (AND-ed), "phrases", OR, -word; filters are ORed within '
+        "one, ANDed across. Returns total, compact hits (choose `fields`), facet counts "
+        '(top 10) and the criteria applied. E.g. {"q": "pembrolizumab", "status": '
+        '["RECRUITING"], "phase": ["PHASE3"], "country": ["Germany"]}.',
+        _arguments(SEARCH_ARGS),
+        SearchResult,
+    )
+    add(
+        count_trials,
+        "How many studies match, with facet counts; no hits (cheap). Same filters as "
+        'search_trials. E.g. {"q": "asthma", "age": 8}.',
+        _arguments([*FILTERS, "facets", "facet_limit"], described=False),
+        CountResult,
+    )
+    add(
+        list_facet_values,
+        "Values of one facet with their counts under the given filters, largest first; "
+        '`prefix` keeps those starting with it. E.g. {"facet": "sponsor", "prefix": '
+        '"Merck"}.',
+        [
+            inspect.Parameter("facet", inspect.Parameter.KEYWORD_ONLY, annotation=FacetName),
+            inspect.Parameter(
+                "prefix",
+                inspect.Parameter.KEYWORD_ONLY,
+                default="",
+                annotation=Annotated[str, Field(max_length=100)],
+            ),  # fmt: skip
+            inspect.Parameter(
+                "limit",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=50,
+                annotation=Annotated[int, Field(ge=1, le=500)],
+            ),  # fmt: skip
+            *_arguments(FILTERS, described=False),
+        ],
+        FacetValues,
+    )
+    server.add_tool(get_trial, description=get_trial.__doc__, annotations=READ_ONLY)
+    add(
+        explain_query,
+        "How a text is read: NCT IDs pinned first, the words searched (stemmed), "
+        'synonym expansions, and the total. E.g. {"q": "heart attack NCT04554719"}.',
+        _arguments(["q", "exact"], described=False),
+        Explanation,
+    )
+    return server
+
+
+def _drop_argument_titles(server: MCPServer, name: str) -> None:
+    """Pydantic titles every argument with its own name; the catalog is sent in every
+    conversation, so they go. (The SDK keeps the schema on its tool record; if a later
+    2.x moves it, the titles simply stay.)"""
+    manager = getattr(server, "_tool_manager", None)
+    tool = manager.get_tool(name) if manager is not None else None
+    for prop in getattr(tool, "parameters", {}).get("properties", {}).values():
+        prop.pop("title", None)
+    if tool is not None:
+        tool.parameters.pop("title", None)
+
+
+def _valid_id(nct_id: str) -> bool:
+    return bool(NCT_ID_ANY_CASE.fullmatch(nct_id.strip()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="trialsearch's MCP server")
+    parser.add_argument("--http", action="store_true", help="Streamable HTTP, not stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--index", default=None, help="index folder (TRIALSEARCH_INDEX_DIR)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    index = SearchIndex(args.index or settings.index_dir, warm=settings.warm and args.http)
+    server = build_server(index)
+    if not args.http:
+        server.run("stdio")
+        return
+    hosts = [h.strip() for h in settings.mcp_allowed_hosts.split(",")]
+    allowed = [h for h in hosts if h] or [f"{args.host}:*", "127.0.0.1:*", "localhost:*"]
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection="*" not in allowed,
+        allowed_hosts=allowed,
+        allowed_origins=[f"http://{h}" for h in allowed] + [f"https://{h}" for h in allowed],
+    )
+    server.run(
+        "streamable-http",
+        host=args.host,
+        port=args.port,
+        streamable_http_path="/mcp",
+        transport_security=security,
+    )
+
+
+if __name__ == "__main__":
+    main()
