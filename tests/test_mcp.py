@@ -28,7 +28,7 @@ CALLS = {
     "count_trials": {"q": "asthma", "age": 40},
     "list_facet_values": {"facet": "sponsor", "prefix": "ma"},
     "get_trial": {"nct_id": "nct90000001"},
-    "explain_query": {"q": "heart attack NCT90000001"},
+    "explain_query": {"q": "the heart attack NCT90000001"},
 }
 
 
@@ -116,6 +116,8 @@ def test_every_tool_answers_with_structured_content_valid_against_its_schema(sam
     assert results["get_trial"].structured_content["record"]["nct_id"] == "NCT90000001"
     explained = results["explain_query"].structured_content
     assert explained["pinned"] == ["NCT90000001"] and "infarction" in explained["words"]
+    assert 'conditions:"myocardial infarct"' in explained["query"]
+    assert explained["ignored"] == ["the"]
 
 
 def test_search_trials_and_the_json_api_agree(sample_index, sample_server):

@@ -145,6 +145,11 @@ class Explanation(Lean):
     text: str
     pinned: list[str] = Field(description="NCT IDs in the text: those studies come first")
     words: list[str] = Field(description="The words searched, as the index reads them")
+    query: str | None = Field(
+        description='The query as run: field:word, "phrases", AND/OR/ANDNOT; ANDMAYBE '
+        "parts only add to the score"
+    )
+    ignored: list[str] = Field(description="Words left out: too common to search")
     expansions: list[Expansion]
     filters: dict[str, list[str]]
     criteria: dict[str, Any]
@@ -282,11 +287,13 @@ def build_server(index: SearchIndex) -> MCPServer:
 
     def explain_query(**arguments: Any) -> Explanation:
         req, resp = run(arguments, per_page=["1"], fields=["nct_id"], facets=["none"])
-        words = index.query_words(req)
+        explained = index.explain(req)
         return Explanation(
             text=req.q,
             pinned=resp.pinned,
-            words=words,
+            words=explained["words"],
+            query=explained["query"],
+            ignored=explained["ignored"],
             expansions=resp.expansions,
             filters=req.filters,
             criteria=_criteria(resp.query),

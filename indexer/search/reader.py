@@ -9,6 +9,7 @@ the old one once the requests still reading it are done. No query logic lives he
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 from ..errors import IndexUnavailable, ParamError, SearchTimeout
 from ..index.columns import Columns
 from ..index.hot_terms import load_hot_terms
-from ..index.schema import FACETS, unpack_record
+from ..index.schema import FACETS, text_analyzer, unpack_record
 from ..index.store import GenerationInfo, IndexStore
 from .request import SearchRequest
 from .scoring import FastScorer
@@ -136,14 +137,24 @@ class SearchIndex:
         with self._reading() as snap:
             return run_search(snap, req)
 
-    def query_words(self, req: SearchRequest) -> list[str]:
-        """The words the request's text searches, as the index reads them (stemmed,
-        synonyms added): what `explain_query` shows an agent."""
+    def explain(self, req: SearchRequest) -> dict[str, Any]:
+        """How the request's text is read: the words searched (stemmed, synonyms
+        added), the query as the index runs it, and the words left out (too common to
+        search); what `explain_query` shows an agent."""
         from .text import parse_text  # the text reader reads snapshots: import late
 
         with self._reading() as snap:
             text = parse_text(snap, req.q, req.exact)
-            return sorted(text.terms) if text is not None else []
+        if text is None:
+            return {"words": [], "query": None, "ignored": []}
+        analyzer = text_analyzer()
+        typed = [w for w in re.findall(r"[^\W_]+", text.rest) if w not in ("AND", "OR", "NOT")]
+        ignored = [w for w in dict.fromkeys(typed) if not list(analyzer(w.lower()))]
+        return {
+            "words": sorted(text.terms),
+            "query": str(text.query) if text.query is not None else None,
+            "ignored": ignored,
+        }
 
     def get_record(self, nct_id: str) -> dict[str, Any] | None:
         with self._reading() as snap:
