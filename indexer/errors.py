@@ -152,6 +152,10 @@ API_ERROR_CODES: dict[str, str] = {
     "too_many_terms": "more than 32 words (repeats count): shorten the text",
     "wildcard_too_broad": "a prefix* of fewer than 3 letters",
     "slop_too_large": "a phrase window above ~20",
+    "query_too_costly": "words that most studies hold, so many that the query would "
+    "read too much; the message names the commonest to drop",
+    "phrase_too_costly": "a wide phrase window over words most studies hold; the message "
+    "says the widest window allowed",
     "boost_too_large": "a weight above ^100",
     "invalid_boolean": "a true/false parameter got something else",
     "invalid_integer": "a whole-number parameter got something else",

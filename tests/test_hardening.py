@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -227,3 +228,33 @@ def test_requests_gunicorn_refuses_itself_are_json_under_the_api(
     assert page.status_code == status
     assert "text/html" in page.headers["Content-Type"]
     assert sample_server.get("/api/search?q=asthma").status_code == 200  # the worker lives on
+
+
+def test_a_wide_window_over_words_most_studies_hold_is_refused_with_the_widest_allowed(
+    client, monkeypatch
+):
+    """Its cost is the rarest word's studies × the window (MAX_PHRASE_WORK; 560,000
+    studies: "patients study"~20 took 2.8 s). Every sample study says "study" and
+    "outcomes", so a low bound shows the rule at 300 studies."""
+    from indexer.search import text
+
+    monkeypatch.setattr(text, "MAX_PHRASE_WORK", 1000)
+    wide = client.get('/api/search?q="study outcomes"~10').get_json()["error"]
+    assert wide["code"] == "phrase_too_costly" and wide["param"] == "q"
+    widest = int(re.search(r"at most ~(\d+)", wide["message"]).group(1))
+    assert 1 <= widest < 10
+    assert client.get(f'/api/search?q="study outcomes"~{widest}').status_code == 200
+    assert client.get(f'/api/search?q="study outcomes"~{widest + 1}').status_code == 400
+    assert client.get('/api/search?q="study outcomes"').status_code == 200
+
+
+def test_a_query_of_words_most_studies_hold_is_refused_naming_the_commonest(client, monkeypatch):
+    """The postings a query reads are bounded (MAX_POSTINGS; 560,000 studies: 32 such
+    words read 6.7 million, 1.7 s with cold caches). A low bound shows it at 300."""
+    from indexer.search import text
+
+    monkeypatch.setattr(text, "MAX_POSTINGS", 500)
+    costly = client.get("/api/search?q=study outcomes adults").get_json()["error"]
+    assert costly["code"] == "query_too_costly" and costly["param"] == "q"
+    assert "studi" in costly["message"]
+    assert client.get("/api/search?q=asthma").status_code == 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from whoosh import qparser, query
 
@@ -40,6 +40,17 @@ MAX_EXPANSIONS = 2000
 # "words"~N: matching a phrase costs more the wider its window, and a study's words
 # twenty apart are not "near" any more (ClinicalTrials.gov's own proximity is tighter)
 MAX_SLOP = 20
+# A sloppy phrase is checked in every study holding all its words, at a cost growing
+# with the window: its rarest word's studies × the window may be at most this. At
+# 560,000 studies (2 cores) "patients study"~20 (442,000 × 20) took 2.8 s, ~4 0.57 s
+# warm and 1.6 s with cold caches; this allows ~2 there (0.36 s warm) and any window
+# for words in fewer than 50,000 studies.
+MAX_PHRASE_WORK = 1_000_000
+# Postings a query reads: the studies of each of its words (synonyms and bonuses
+# included). 32 words that most studies hold read 6.7 million at 560,000 studies:
+# 0.13 s with warm caches, 1.7 s when other queries had pushed them out. The bound
+# refuses 16 such words (4.1 million) and allows any query of ordinary words.
+MAX_POSTINGS = 4_000_000
 # word^N: a weight beyond this only overflows scores (1e40 gave "score": Infinity)
 MAX_BOOST = 100.0
 
@@ -260,10 +271,51 @@ def _check_cost(snap: Snapshot, q: query.Query) -> None:
                             "q",
                         )
     _check_weights(q)
+    _check_phrase_work(reader, q)
+    _check_postings(reader, q)
     if len(words) > MAX_TERMS:
         raise ParamError(
             "too_many_terms", f"the query has {len(words)} words; the limit is {MAX_TERMS}", "q"
         )
+
+
+def _check_postings(reader: Any, q: query.Query) -> None:
+    """Refuse a query whose words together fill most studies many times over."""
+    studies: dict[str, int] = {}
+    for leaf in q.leaves():
+        if isinstance(leaf, query.Phrase):  # its rarest word bounds what is read
+            count = min((reader.doc_frequency(leaf.fieldname, w) for w in leaf.words), default=0)
+            studies[" ".join(leaf.words)] = studies.get(" ".join(leaf.words), 0) + count
+        elif isinstance(leaf, query.Term):
+            text = str(leaf.text)
+            studies[text] = studies.get(text, 0) + reader.doc_frequency(leaf.fieldname, text)
+    total = sum(studies.values())
+    if total > MAX_POSTINGS:
+        commonest = sorted(studies, key=lambda word: -studies[word])[:3]
+        raise ParamError(
+            "query_too_costly",
+            f"the words of this query are in {total:,} study entries together (the limit "
+            f"is {MAX_POSTINGS:,}); drop some of the commonest ({', '.join(commonest)}, "
+            "as indexed) or use rarer words",
+            "q",
+        )
+
+
+def _check_phrase_work(reader: Any, q: query.Query) -> None:
+    """Refuse a wide window over words that most studies hold (see MAX_PHRASE_WORK)."""
+    for leaf in q.leaves():
+        if not isinstance(leaf, query.Phrase) or leaf.slop <= 1 or not leaf.words:
+            continue
+        rarest = min(reader.doc_frequency(leaf.fieldname, word) for word in leaf.words)
+        if rarest * leaf.slop > MAX_PHRASE_WORK:
+            widest = max(1, MAX_PHRASE_WORK // max(rarest, 1))
+            raise ParamError(
+                "phrase_too_costly",
+                f"a phrase window of ~{leaf.slop} over words that {rarest:,} studies or more "
+                f'hold ("{" ".join(leaf.words)}", as indexed) costs too much: at most ~{widest} '
+                "here; narrow it or use rarer words",
+                "q",
+            )
 
 
 def _balance(text: str) -> str:
