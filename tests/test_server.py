@@ -24,6 +24,7 @@ def test_openapi_document_describes_every_endpoint_and_parameter(sample_server):
     assert doc["openapi"] == "3.1.0"
     assert set(doc["paths"]) == {
         "/api/search",
+        "/api/search.{format}",
         "/api/trials/{nct_id}",
         "/api/trials/{nct_id}.md",
         "/healthz",

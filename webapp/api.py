@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from indexer.failpoints import reached as failpoint
 from indexer.search.query import (
+    EXPORT_FORMATS,
     NCT_ID_ANY_CASE,
     IndexUnavailable,
     ParamError,
     SearchRequest,
+    exported_lines,
     parse_params,
     search_markdown,
     study_markdown,
@@ -88,6 +90,22 @@ def _markdown_wanted(req: SearchRequest) -> bool:
         return req.format == "md"
     best = request.accept_mimetypes.best_match(["application/json", "text/markdown"])
     return best == "text/markdown"
+
+
+@bp.get("/api/search.<kind>")
+def export(kind: str):
+    """Every matching study (up to MAX_EXPORT) as CSV, JSON Lines or RIS, streamed."""
+    if kind not in EXPORT_FORMATS:
+        return json_error(404, "not_found", f"no export as .{kind}; use .csv, .jsonl or .ris", None)
+    req = parse_params(request.args.to_dict(flat=False))
+    rows = get_index().export(req)
+    name = f"trialsearch-{len(rows)}-studies.{kind}"
+    body = stream_with_context(exported_lines(kind, req, rows))
+    response = Response(body, content_type=EXPORT_FORMATS[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Total-Count"] = str(len(rows))
+    response.call_on_close(rows.close)
+    return response
 
 
 @bp.get("/api/trials/<nct_id>")

@@ -40,6 +40,8 @@ def llms_txt(base: str = "") -> str:
         '(`{"q": "asthma", "status": ["RECRUITING"], "age": 40}`) — for long queries.',
         f"- `GET {base}/api/trials/NCT04554719` — one study in full (JSON); "
         f"`{base}/api/trials/NCT04554719.md` — the same study as Markdown.",
+        f"- `GET {base}/api/search.csv?…` (also `.jsonl`, `.ris`) — every matching study, "
+        "at most 50,000, in the search's order, streamed.",
         "- Small answers: `fields=nct_id,title,canonical_url` picks hit fields, "
         "`facets=status` or `facets=none` picks facet counts, `per_page` up to 100.",
         "",

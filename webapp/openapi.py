@@ -306,6 +306,40 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     },
                 },
             },
+            "/api/search.{format}": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Every matching study (at most 50,000) as CSV, JSON Lines or RIS",
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": ["csv", "jsonl", "ris"]},
+                        },
+                        *_search_parameters(),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The studies in the search's order, streamed; "
+                            "CSV is UTF-8 with a byte-order mark, formula cells defused.",
+                            "headers": _INDEX_HEADERS,
+                            "content": {
+                                kind: {"schema": {"type": "string"}}
+                                for kind in (
+                                    "text/csv",
+                                    "application/x-ndjson",
+                                    "application/x-research-info-systems",
+                                )
+                            },
+                        },
+                        "400": error_400,
+                        "404": _json("Error", "No such export format."),
+                        "414": search_responses["414"],
+                        "503": error_503,
+                    },
+                }
+            },
             "/api/trials/{nct_id}": {
                 "get": {
                     "operationId": "getTrial",

@@ -137,6 +137,10 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         "prev_url": _url([*base, ("page", str(req.page - 1))]) if req.page > 1 else None,
         "next_url": _url([*base, ("page", str(req.page + 1))]) if req.page < last else None,
         "json_url": _url(params, "/api/search"),
+        "export_urls": {
+            kind: _url(_without(_reset_page(params), "per_page"), f"/api/search.{kind}")
+            for kind in ("csv", "jsonl", "ris")
+        },
         "suggestion_url": _url([("q", resp.suggestion), *[p for p in base if p[0] != "q"]])
         if resp.suggestion
         else None,

@@ -16,10 +16,12 @@ import click
 
 from ..errors import EXIT_USAGE
 from ..search.query import (
+    EXPORT_FORMATS,
     PARAMS,
     Param,
     SearchIndex,
     SearchResponse,
+    exported_lines,
     parse_params,
     search_markdown,
     time_budget,
@@ -158,3 +160,56 @@ def _print(resp: SearchResponse) -> None:
             f"updated {hit['last_update'] or '-'}"
         )
         click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@index_option
+@click.option(
+    "--to",
+    "kind",
+    type=click.Choice(sorted(EXPORT_FORMATS)),
+    default="csv",
+    show_default=True,
+    help="csv (a spreadsheet; UTF-8 with BOM), jsonl (full records) or ris (references).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any API parameter as NAME=VALUE (repeatable).",
+)
+@_parameter_options
+def export(
+    query: tuple[str, ...],
+    index_dir: Path,
+    kind: str,
+    out_file: Path | None,
+    filters: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Every study a search matches (at most 50,000), in its order, as CSV, JSON Lines
+    or RIS — the same rows as GET /api/search.csv, .jsonl or .ris.
+
+    Exit codes: 0 done; 2 a bad parameter or more matches than an export holds;
+    5 no index could be read.
+    """
+    req = parse_params(_raw_params(query, options, filters))
+    rows = SearchIndex(index_dir).export(req)
+    lines = exported_lines(kind, req, rows)
+    if out_file is None:
+        for line in lines:
+            click.echo(line, nl=False)
+    else:
+        with out_file.open("w", encoding="utf-8", newline="") as out:
+            out.writelines(lines)
+        click.echo(f"Wrote {len(rows)} studies to {out_file}", err=True)

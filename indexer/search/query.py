@@ -20,6 +20,8 @@ from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
 from .budget import time_budget
+from .export import FORMATS as EXPORT_FORMATS
+from .export import MAX_EXPORT, exported_lines
 from .facets import FacetList, commonest_values
 from .markdown import search_markdown, study_markdown
 from .ordering import sorted_docs
@@ -29,6 +31,9 @@ from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "EXPORT_FORMATS",
+    "exported_lines",
+    "MAX_EXPORT",
     "API_ERROR_CODES",
     "FACETS",
     "FACETS_BY_NAME",

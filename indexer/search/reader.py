@@ -59,6 +59,41 @@ class Snapshot:
         }
 
 
+class ExportRows:
+    """The records of an export, read in batches; `close()` (which WSGI servers call
+    on a response body, and iteration calls at its end) lets the generation go."""
+
+    BATCH = 200
+
+    def __init__(self, snap: Snapshot, docs: list[int], release: Any) -> None:
+        self.snap, self.docs, self._release = snap, docs, release
+        self._batch: list[dict[str, Any]] = []
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self) -> ExportRows:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if not self._batch:
+            if self._next >= len(self.docs):
+                self.close()
+                raise StopIteration
+            chunk = self.docs[self._next : self._next + self.BATCH]
+            self._next += len(chunk)
+            with self.snap.lock:
+                stored = [self.snap.searcher.stored_fields(doc)["record"] for doc in chunk]
+            self._batch = [unpack_record(blob) for blob in reversed(stored)]
+        return self._batch.pop()
+
+    def close(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
+
+
 class SearchIndex:
     """The live index of one folder, reopened when a reindex publishes a new generation.
 
@@ -136,6 +171,22 @@ class SearchIndex:
 
         with self._reading() as snap:
             return run_search(snap, req)
+
+    def export(self, req: SearchRequest) -> ExportRows:
+        """Every study the request matches, in its order, as full records read as
+        they are consumed from one pinned generation. A bad request or too many
+        matches raise here, before the first row."""
+        from .export import export_order  # the exporter reads snapshots: import late
+
+        stack = contextlib.ExitStack()
+        snap = stack.enter_context(self.use())
+        try:
+            with snap.lock:
+                docs = export_order(snap, req)
+        except BaseException:
+            stack.close()
+            raise
+        return ExportRows(snap, docs, stack.close)
 
     def explain(self, req: SearchRequest) -> dict[str, Any]:
         """How the request's text is read: the words searched (stemmed, synonyms
