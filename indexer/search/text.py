@@ -46,6 +46,11 @@ MAX_SLOP = 20
 # warm and 1.6 s with cold caches; this allows ~2 there (0.36 s warm) and any window
 # for words in fewer than 50,000 studies.
 MAX_PHRASE_WORK = 1_000_000
+# Any phrase reads the positions of its words in every study holding them: at most
+# this many (study, word) pairs. "patients study" (442,000 + 486,000) took 1.7 s at
+# 560,000 studies with cold caches; "clinical trial" (560,000 pairs) and every phrase
+# with a less common word pass.
+MAX_PHRASE_POSITIONS = 700_000
 # Postings a query reads: the studies of each of its words (synonyms and bonuses
 # included). 32 words that most studies hold read 6.7 million at 560,000 studies:
 # 0.13 s with warm caches, 1.7 s when other queries had pushed them out. The bound
@@ -302,11 +307,23 @@ def _check_postings(reader: Any, q: query.Query) -> None:
 
 
 def _check_phrase_work(reader: Any, q: query.Query) -> None:
-    """Refuse a wide window over words that most studies hold (see MAX_PHRASE_WORK)."""
+    """Refuse a phrase over words that most studies hold, or a wide window over words
+    that many do (MAX_PHRASE_POSITIONS, MAX_PHRASE_WORK)."""
     for leaf in q.leaves():
-        if not isinstance(leaf, query.Phrase) or leaf.slop <= 1 or not leaf.words:
+        if not isinstance(leaf, query.Phrase) or not leaf.words:
             continue
-        rarest = min(reader.doc_frequency(leaf.fieldname, word) for word in leaf.words)
+        counts = [reader.doc_frequency(leaf.fieldname, word) for word in leaf.words]
+        if sum(counts) > MAX_PHRASE_POSITIONS:
+            raise ParamError(
+                "phrase_too_costly",
+                f'the words of the phrase "{" ".join(leaf.words)}" (as indexed) are in '
+                f"{sum(counts):,} study entries together, more than {MAX_PHRASE_POSITIONS:,} "
+                "a phrase may read; use rarer words or search them without quotes",
+                "q",
+            )
+        if leaf.slop <= 1:
+            continue
+        rarest = min(counts)
         if rarest * leaf.slop > MAX_PHRASE_WORK:
             widest = max(1, MAX_PHRASE_WORK // max(rarest, 1))
             raise ParamError(
