@@ -190,3 +190,14 @@ def test_every_error_code_a_client_can_meet_is_documented():
     }
     assert len(codes) > 15
     assert codes - {"internal_error"} <= set(API_ERROR_CODES)
+
+
+def test_facet_prefix_matches_any_word_ignoring_case_and_accents(client):
+    def values(facet: str, prefix: str) -> list[str]:
+        body = client.get(f"/api/search?facets={facet}&facet_prefix={prefix}").get_json()
+        return [item["value"] for item in body["facets"][facet]]
+
+    assert "Breast Cancer" in values("condition", "cancer")
+    assert values("sponsor", "hopitaux") == ["Assistance Publique - Hôpitaux de Paris"]
+    assert "National Cancer Institute (NCI)" in values("sponsor", "nci")
+    assert values("country", "zzz") == []

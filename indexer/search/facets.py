@@ -8,6 +8,7 @@ and says whether values were left off (`truncated`).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,16 +72,27 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
     return out
 
 
+def _folded(text: str) -> str:
+    """Lowered, accents dropped: "Hôpitaux" and "hopitaux" meet."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def starts_with(column: Any, prefix: str) -> np.ndarray:
-    """Which of a column's values start with `prefix`, in any case. The lowered values
-    are kept on the column, so they are made once per generation."""
-    lowered = getattr(column, "lowered_values", None)
-    if lowered is None:
-        lowered = np.array([value.lower() for value in column.values], dtype=str)
-        column.lowered_values = lowered
-    if not len(lowered):
+    """Which of a column's values have a word starting with `prefix`, ignoring case and
+    accents ("cancer" finds "Breast Cancer"). The folded values are kept on the
+    column, so they are made once per generation."""
+    folded = getattr(column, "folded_values", None)
+    if folded is None:
+        folded = np.array([" " + _folded(value) for value in column.values], dtype=str)
+        column.folded_values = folded
+    if not len(folded):
         return np.zeros(0, dtype=bool)
-    return np.char.startswith(lowered, prefix.lower())
+    wanted = _folded(prefix).strip()
+    hits = np.char.find(folded, " " + wanted) >= 0
+    for separator in ("(", "-", "/"):  # words after these start too: "(NCI)", "Non-Small"
+        hits |= np.char.find(folded, separator + wanted) >= 0
+    return hits
 
 
 def commonest_values(counts: np.ndarray, limit: int) -> list[int]:

@@ -244,8 +244,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "facet_prefix",
         "text",
-        "List only facet values starting with this text, in any case (with "
-        "facets=sponsor: sponsors as one types).",
+        "List only facet values with a word starting with this text, ignoring case "
+        "and accents (with facets=condition: conditions as one types).",
         "Ma",
         maximum=100,
         group="response",
