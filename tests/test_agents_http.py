@@ -201,3 +201,14 @@ def test_facet_prefix_matches_any_word_ignoring_case_and_accents(client):
     assert values("sponsor", "hopitaux") == ["Assistance Publique - Hôpitaux de Paris"]
     assert "National Cancer Institute (NCI)" in values("sponsor", "nci")
     assert values("country", "zzz") == []
+
+
+def test_completion_date_ranges_keep_only_studies_completing_then(client):
+    body = client.get(
+        "/api/search?completion_date_from=2028-01&completion_date_to=2028-12&per_page=100"
+    ).get_json()
+    assert 0 < body["total"] < 300
+    for hit in body["results"]:
+        done = client.get(f"/api/trials/{hit['nct_id']}").get_json()["completion_date"]
+        assert "2028-01" <= done[:7] <= "2028-12"
+    assert client.get("/api/search?completion_date_from=2028-13").status_code == 400

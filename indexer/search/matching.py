@@ -92,6 +92,7 @@ def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
     for name, low, high in (
         ("start_date", req.start_date_from, req.start_date_to),
         ("last_update", req.last_update_from, req.last_update_to),
+        ("completion_date", req.completion_date_from, req.completion_date_to),
     ):
         if low or high:
             mask &= cols.range_mask(name, date_key(low), _date_upper(high), keep_missing=False)

@@ -152,6 +152,22 @@ PARAMS: tuple[Param, ...] = (
         group="range",
     ),
     Param(
+        "completion_date_from",
+        "date",
+        "Completion date (actual or anticipated) on or after.",
+        "2027-01",
+        label="Completes from",
+        group="range",
+    ),
+    Param(
+        "completion_date_to",
+        "date",
+        "Completion date on or before.",
+        "2030-12",
+        label="Completes to",
+        group="range",
+    ),
+    Param(
         "enrollment_min",
         "integer",
         "Target enrollment ≥.",

@@ -51,6 +51,8 @@ class SearchRequest:
     start_date_to: str | None = None
     last_update_from: str | None = None
     last_update_to: str | None = None
+    completion_date_from: str | None = None
+    completion_date_to: str | None = None
     enrollment_min: int | None = None
     enrollment_max: int | None = None
     age: float | None = None
