@@ -39,6 +39,18 @@ def render_real_pages(out: Path, limit: int | None = None) -> Path:
     return out
 
 
+# An everyday client's requests, for the load benchmarks (their mix, in turn).
+EVERYDAY = [
+    "/api/search?q=cancer",
+    "/api/search?q=heart+failure&status=RECRUITING",
+    "/api/search?status=COMPLETED&status=RECRUITING&phase=PHASE3",
+    "/api/search?q=%22type+2+diabetes%22&sort=-start_date",
+    "/api/search?age=70&sex=FEMALE&facet_limit=100",
+    "/search?q=asthma&phase=PHASE2",
+    "/api/search?q=pain&page=3&per_page=50",
+]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

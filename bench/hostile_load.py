@@ -29,18 +29,9 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BIN, ROOT, gunicorn, machine, percentile, write_result  # noqa: E402
+from harness import BIN, EVERYDAY, ROOT, gunicorn, machine, percentile, write_result  # noqa: E402
 
-NORMAL = [
-    "/api/search?q=cancer",
-    "/api/search?q=heart+failure&status=RECRUITING",
-    "/api/search?status=COMPLETED&status=RECRUITING&phase=PHASE3",
-    "/api/search?q=%22type+2+diabetes%22&sort=-start_date",
-    "/api/search?age=70&sex=FEMALE&facet_limit=100",
-    "/search?q=asthma&phase=PHASE2",
-    "/api/search?q=pain&page=3&per_page=50",
-    "/api/search?q=breast+cancer+chemotherapy",
-]
+NORMAL = [*EVERYDAY, "/api/search?q=breast+cancer+chemotherapy"]
 
 
 def _words(rng: random.Random, n: int, length: int = 12) -> str:

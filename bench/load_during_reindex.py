@@ -20,18 +20,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BIN, gunicorn, machine, percentile, render_real_pages, write_result  # noqa: E402
+from harness import BIN, EVERYDAY, gunicorn, machine, percentile, render_real_pages, write_result  # noqa: E402
 
-MIX = [
-    "/api/search?q=cancer",
-    "/api/search?q=heart+failure&status=RECRUITING",
-    "/api/search?status=COMPLETED&status=RECRUITING&phase=PHASE3",
-    "/api/search?q=%22type+2+diabetes%22&sort=-start_date",
-    "/api/search?age=70&sex=FEMALE&facet_limit=100",
-    "/search?q=asthma&phase=PHASE2",
-    "/api/search?q=pain&page=3&per_page=50",
-    "/healthz",
-]
+MIX = [*EVERYDAY, "/healthz"]
 
 
 def full_reindex(pages: Path, index: Path) -> dict:

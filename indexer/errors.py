@@ -76,6 +76,17 @@ class ParamError(TrialsearchError, ValueError):
         return data
 
 
+class StudyNotFound(TrialsearchError):
+    """No study with that NCT ID in the live index."""
+
+    http_status = 404
+    exit_code = EXIT_USAGE
+    code = "not_found"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "param": "nct_id"}
+
+
 class SettingError(TrialsearchError, ValueError):
     """An environment variable holds a value its setting cannot take."""
 

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from indexer.failpoints import reached as failpoint
 from indexer.search.query import (
     EXPORT_FORMATS,
-    NCT_ID_ANY_CASE,
     IndexUnavailable,
     ParamError,
     SearchRequest,
@@ -113,16 +112,7 @@ def trial(nct_id: str):
     """One study: JSON, or Markdown as `/api/trials/<NCT ID>.md` (a mirror page)."""
     as_markdown = nct_id.lower().endswith(".md")
     nct_id = nct_id[:-3] if as_markdown else nct_id
-    if not NCT_ID_ANY_CASE.fullmatch(nct_id):
-        return json_error(
-            400,
-            "invalid_nct_id",
-            "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719",
-            "nct_id",
-        )
-    record = get_index().get_record(nct_id)
-    if record is None:
-        return json_error(404, "not_found", f"no study {nct_id.upper()} in the index", "nct_id")
+    record = get_index().study(nct_id)
     if as_markdown:
         return Response(study_markdown(record), content_type=MARKDOWN)
     return jsonify(record)

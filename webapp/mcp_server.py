@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from indexer.search.query import (
     FACETS,
-    NCT_ID_ANY_CASE,
     PARAMS,
     Param,
     SearchIndex,
@@ -272,15 +271,9 @@ def build_server(index: SearchIndex) -> MCPServer:
         """One study by NCT ID (any case, e.g. NCT04554719): the full record, or
         format "markdown" for the study as a page."""
         try:
-            record = index.get_record(nct_id.strip()) if _valid_id(nct_id) else None
+            record = index.study(nct_id.strip())  # a model may pad it
         except TrialsearchError as exc:
             raise _tool_error(exc) from exc
-        if record is None:
-            code = "not_found" if _valid_id(nct_id) else "invalid_nct_id"
-            message = f"no study {nct_id} in the index" if code == "not_found" else (
-                "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719")  # fmt: skip
-            raise ToolError(json.dumps({"error": {"code": code, "message": message,
-                                                   "param": "nct_id"}}))  # fmt: skip
         if format == "markdown":
             return Trial(nct_id=record["nct_id"], markdown=study_markdown(record))
         return Trial(nct_id=record["nct_id"], record=record)
@@ -365,10 +358,6 @@ def _drop_argument_titles(server: MCPServer, name: str) -> None:
         prop.pop("title", None)
     if tool is not None:
         tool.parameters.pop("title", None)
-
-
-def _valid_id(nct_id: str) -> bool:
-    return bool(NCT_ID_ANY_CASE.fullmatch(nct_id.strip()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,8 +37,8 @@ SORT_CHOICES = [
     ("nct_id", "NCT ID"),
 ]
 RANGE_LABELS = {name: PARAMS_BY_NAME[name].label for name in RANGE_PARAMS}
-# Every closed vocabulary's display names, for the template's `pretty` filter.
-VALUE_LABELS = {value: label for spec in FACETS for value, label in spec.labels.items()}
+# which facet each closed-vocabulary code belongs to, for the template's `pretty` filter
+_CODE_FACET = {value: spec for spec in FACETS for value in spec.values or ()}
 
 
 HTML_FACET_VALUES = 100  # the most values the page lists for one facet
@@ -60,12 +60,9 @@ def _reset_page(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def pretty(value: str) -> str:
-    """RECRUITING -> Recruiting, PHASE1 -> Phase 1, for display only."""
-    if value in VALUE_LABELS:
-        return VALUE_LABELS[value]
-    if value.isupper() and " " not in value:
-        return value.replace("_", " ").capitalize()
-    return value
+    """RECRUITING -> Recruiting, PHASE1 -> Phase 1 (as its facet shows it), for display."""
+    spec = _CODE_FACET.get(value)
+    return spec.display(value) if spec is not None else value
 
 
 def safe_link(url: str | None) -> str | None:

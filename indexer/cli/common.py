@@ -43,6 +43,14 @@ index_option = click.option(
     **from_setting("index_dir"),
     help="Index folder (generations and the live pointer).",
 )
+filter_option = click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any API parameter as NAME=VALUE, e.g. -f status=RECRUITING (repeatable).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 

@@ -27,7 +27,7 @@ from ..search.query import (
     time_budget,
 )
 from ..settings import read_setting
-from .common import echo_json, fail, index_option, json_option
+from .common import echo_json, fail, filter_option, index_option, json_option
 
 _OPTIONAL_PARAMS = tuple(param for param in PARAMS if param.name != "q")
 
@@ -88,14 +88,7 @@ def _raw_params(
 @click.argument("query", nargs=-1)
 @index_option
 @json_option
-@click.option(
-    "--filter",
-    "-f",
-    "filters",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Any API parameter as NAME=VALUE, e.g. -f status=RECRUITING (repeatable).",
-)
+@filter_option
 @click.option(
     "--budget",
     type=click.FloatRange(min=0),
@@ -180,14 +173,7 @@ def _print(resp: SearchResponse) -> None:
     default=None,
     help="File to write (default: standard output).",
 )
-@click.option(
-    "--filter",
-    "-f",
-    "filters",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Any API parameter as NAME=VALUE (repeatable).",
-)
+@filter_option
 @_parameter_options
 def export(
     query: tuple[str, ...],

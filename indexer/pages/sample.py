@@ -195,9 +195,7 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
     criteria: list[str] = []
     if i % 9:
         eligibility = {
-            "min_age": rng.choice(
-                ["18 Years", "18 Years", "6 Months", "12 Years", "65 Years", None]
-            ),
+            "min_age": rng.choice(MIN_AGES),
             "max_age": rng.choice(["80 Years", "75 Years", "17 Years", "N/A", None]),
             "sex": rng.choice(["ALL", "ALL", "ALL", "FEMALE", "MALE"]),
             "healthy_volunteers": rng.choice(["Yes", "No", "No"]),
@@ -225,9 +223,7 @@ def render_sample_page(i: int, rng: random.Random) -> tuple[str, str]:
             parts = [f"{city} General Hospital", city, state, country]
             places.append(", ".join(md(p) for p in parts if p))
     more = rng.choice([0, 0, 0, 14])
-    sites = [
-        (site, rng.choice(["RECRUITING", "COMPLETED", "NOT_YET_RECRUITING"])) for site in places
-    ]
+    sites = [(site, rng.choice(SITE_STATUSES)) for site in places]
     page = PageContent(
         nct_id=nct,
         title=title,

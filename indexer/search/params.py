@@ -277,5 +277,4 @@ PARAMS: tuple[Param, ...] = (
     ),
 )
 PARAMS_BY_NAME = {param.name: param for param in PARAMS}
-RESPONSE_PARAMS = tuple(param.name for param in PARAMS if param.group == "response")
 RANGE_PARAMS = tuple(param.name for param in PARAMS if param.group == "range")

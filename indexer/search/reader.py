@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import IndexUnavailable, ParamError, SearchTimeout
+from ..errors import IndexUnavailable, ParamError, SearchTimeout, StudyNotFound
 from ..index.columns import Columns
 from ..index.hot_terms import load_hot_terms
-from ..index.schema import FACETS, text_analyzer, unpack_record
+from ..index.schema import FACETS, unpack_record
 from ..index.store import GenerationInfo, IndexStore
+from ..pages.values import NCT_ID_ANY_CASE
+from .hits import SNIPPET_ANALYZER
 from .request import SearchRequest
 from .scoring import FastScorer
 from .warmup import start_warming, warm_order
@@ -198,7 +200,7 @@ class SearchIndex:
             text = parse_text(snap, req.q, req.exact)
         if text is None:
             return {"words": [], "query": None, "ignored": []}
-        analyzer = text_analyzer()
+        analyzer = SNIPPET_ANALYZER  # the stemmed analyzer, its word cache shared
         typed = [w for w in re.findall(r"[^\W_]+", text.rest) if w not in ("AND", "OR", "NOT")]
         ignored = [w for w in dict.fromkeys(typed) if not list(analyzer(w.lower()))]
         return {
@@ -206,6 +208,21 @@ class SearchIndex:
             "query": str(text.query) if text.query is not None else None,
             "ignored": ignored,
         }
+
+    def study(self, nct_id: str) -> dict[str, Any]:
+        """One study's record by NCT ID in any case, or the error every surface reports:
+        ParamError `invalid_nct_id`, StudyNotFound. Nothing is trimmed: the API
+        refuses "NCT…%0A" (a newline is not part of an ID)."""
+        if not NCT_ID_ANY_CASE.fullmatch(nct_id):
+            raise ParamError(
+                "invalid_nct_id",
+                "an NCT ID is NCT followed by 8 digits, e.g. NCT04554719",
+                "nct_id",
+            )
+        record = self.get_record(nct_id)
+        if record is None:
+            raise StudyNotFound(f"no study {nct_id.upper()} in the index")
+        return record
 
     def get_record(self, nct_id: str) -> dict[str, Any] | None:
         with self._reading() as snap:

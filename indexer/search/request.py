@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import ParamError
-from ..index.schema import FACETS, FACETS_BY_NAME
+from ..index.schema import FACETS_BY_NAME
 from ..pages.vocab import (  # noqa: F401 - these names are also read from here
     HEALTHY_VOLUNTEERS,
     INTERVENTION_TYPES,
@@ -32,10 +32,6 @@ from .params import (  # noqa: F401 - the limits are also read from here
     SORTS,
 )
 
-# Facets whose values are a closed vocabulary; the others are checked against the index.
-ENUM_VALUES: dict[str, tuple[str, ...]] = {
-    spec.name: spec.values for spec in FACETS if spec.values is not None
-}
 ALLOWED_PARAMS = tuple(PARAMS_BY_NAME)
 _DEFAULT = {param.name: param.default for param in PARAMS}
 

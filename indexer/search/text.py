@@ -8,10 +8,12 @@ query whose cost has no useful bound is refused before anything is read.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from whoosh import qparser, query
 
@@ -276,27 +278,32 @@ def _check_cost(snap: Snapshot, q: query.Query) -> None:
                             "q",
                         )
     _check_weights(q)
-    _check_phrase_work(reader, q)
-    _check_postings(reader, q)
+    studies = functools.lru_cache(maxsize=None)(reader.doc_frequency)  # (field, word): once
+    _check_phrase_work(studies, q)
+    _check_postings(studies, q)
     if len(words) > MAX_TERMS:
         raise ParamError(
             "too_many_terms", f"the query has {len(words)} words; the limit is {MAX_TERMS}", "q"
         )
 
 
-def _check_postings(reader: Any, q: query.Query) -> None:
-    """Refuse a query whose words together fill most studies many times over."""
-    studies: dict[str, int] = {}
+def _check_postings(studies: Callable[[str, str], int], q: query.Query) -> None:
+    """Refuse a query whose words together fill most studies many times over.
+    `studies(field, word)`: how many studies hold the word."""
+    read: dict[str, int] = {}
     for leaf in q.leaves():
         if isinstance(leaf, query.Phrase):  # its rarest word bounds what is read
-            count = min((reader.doc_frequency(leaf.fieldname, w) for w in leaf.words), default=0)
-            studies[" ".join(leaf.words)] = studies.get(" ".join(leaf.words), 0) + count
+            key = " ".join(leaf.words)
+            count = min((studies(leaf.fieldname, w) for w in leaf.words), default=0)
         elif isinstance(leaf, query.Term):
-            text = str(leaf.text)
-            studies[text] = studies.get(text, 0) + reader.doc_frequency(leaf.fieldname, text)
-    total = sum(studies.values())
+            key = str(leaf.text)
+            count = studies(leaf.fieldname, key)
+        else:
+            continue
+        read[key] = read.get(key, 0) + count
+    total = sum(read.values())
     if total > MAX_POSTINGS:
-        commonest = sorted(studies, key=lambda word: -studies[word])[:3]
+        commonest = sorted(read, key=lambda word: -read[word])[:3]
         raise ParamError(
             "query_too_costly",
             f"the words of this query are in {total:,} study entries together (the limit "
@@ -306,13 +313,13 @@ def _check_postings(reader: Any, q: query.Query) -> None:
         )
 
 
-def _check_phrase_work(reader: Any, q: query.Query) -> None:
+def _check_phrase_work(studies: Callable[[str, str], int], q: query.Query) -> None:
     """Refuse a phrase over words that most studies hold, or a wide window over words
     that many do (MAX_PHRASE_POSITIONS, MAX_PHRASE_WORK)."""
     for leaf in q.leaves():
         if not isinstance(leaf, query.Phrase) or not leaf.words:
             continue
-        counts = [reader.doc_frequency(leaf.fieldname, word) for word in leaf.words]
+        counts = [studies(leaf.fieldname, word) for word in leaf.words]
         if sum(counts) > MAX_PHRASE_POSITIONS:
             raise ParamError(
                 "phrase_too_costly",
