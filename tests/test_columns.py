@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from indexer.index.build import reindex
 from indexer.index.columns import COLUMNS_FILE, Columns, FacetColumn
-from indexer.index.store import IndexStore
+from indexer.index.store import MANIFEST, IndexStore
 from indexer.search.query import commonest_values
 
 from pagemaker import make_page, pages_for, write_pages
@@ -19,6 +21,12 @@ def _open(index_dir):
     return store.generation_dir(info), ix
 
 
+def _computed(searcher, folder) -> Columns:
+    """Columns computed afresh, history from the generation's manifest."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return Columns(searcher, manifest=manifest)
+
+
 def _same(a: Columns, b: Columns) -> None:
     assert a.size == b.size and a.documents == b.documents
     assert np.array_equal(a.live, b.live) and np.array_equal(a.nct_rank, b.nct_rank)
@@ -28,6 +36,7 @@ def _same(a: Columns, b: Columns) -> None:
         assert np.array_equal(a.facets[name].codes, b.facets[name].codes)
         assert np.array_equal(a.facets[name].value_docs, b.facets[name].value_docs)
         assert np.array_equal(a.facets[name].value_starts, b.facets[name].value_starts)
+    assert set(a.numbers) == set(b.numbers)
     for name in a.numbers:
         assert np.array_equal(a.numbers[name], b.numbers[name])
 
@@ -42,7 +51,7 @@ def test_every_generation_carries_columns_equal_to_computing_them(tmp_path):
     try:
         assert (folder / COLUMNS_FILE).exists()
         with ix.searcher() as searcher:
-            saved, computed = Columns(searcher, folder), Columns(searcher)
+            saved, computed = Columns(searcher, folder), _computed(searcher, folder)
             _same(saved, computed)
             assert computed.documents == 19 and computed.size == 21
     finally:
@@ -58,9 +67,9 @@ def test_columns_of_another_size_are_ignored(tmp_path):
             stale = Columns(searcher)
             stale.size += 1
             stale.save(folder)
-            _same(Columns(searcher, folder), Columns(searcher))
+            _same(Columns(searcher, folder), _computed(searcher, folder))
             (folder / COLUMNS_FILE).write_bytes(b"not numpy")
-            _same(Columns(searcher, folder), Columns(searcher))
+            _same(Columns(searcher, folder), _computed(searcher, folder))
     finally:
         ix.close()
 
@@ -79,7 +88,7 @@ def test_columns_saved_without_the_grouping_by_value_still_load_and_filter_alike
                 older = {k: data[k] for k in data.files if ".value_" not in k}
                 assert len(older) == len(data.files) - 2 * len(Columns(searcher).facets)
             np.savez(folder / COLUMNS_FILE, **older)
-            computed = Columns(searcher)
+            computed = _computed(searcher, folder)
             monkeypatch.setattr(Columns, "_facet", lambda *a: pytest.fail("recomputed"))
             loaded = Columns(searcher, folder)
             _same(loaded, computed)

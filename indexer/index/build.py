@@ -35,12 +35,13 @@ from ..pages.files import (
 from ..pages.files import relative_name as _rel
 from ..pages.record import StudyRecord
 from ..pages.sample import write_sample
+from .history import by_study, dated, with_history
 from .keep import add_records, last_good_records
 from .parallel import BuildResult, build_segments
 from .publish import link_generation, publish
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
-from .store import MANIFEST, GenerationInfo, IndexStore, IndexUnavailable
+from .store import MANIFEST, GenerationInfo, IndexStore, IndexUnavailable, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +235,20 @@ def _full(
     )
     if kept:
         add_records(building, kept.values())
-    manifest = {named[page][1]: {**entry, "generation": number} for page, entry in result.documents}
-    manifest.update({rel: {**old_manifest[rel], "generation": number} for rel in kept})
+    now, before = utc_now(), by_study(old_manifest)
+    manifest = {
+        named[page][1]: {
+            **with_history(entry, before.get(entry["nct_id"]), now),
+            "generation": number,
+        }
+        for page, entry in result.documents
+    }
+    manifest.update(
+        {
+            rel: {**with_history(old_manifest[rel], old_manifest[rel], now), "generation": number}
+            for rel in kept
+        }
+    )
     report.skipped = [{"file": named[page][1], "reason": reason} for page, reason in result.skipped]
     report.kept_previous = [{"file": rel, "nct_id": rec.nct_id} for rel, rec in kept.items()]
     report.duplicates = [
@@ -261,6 +274,7 @@ def _incremental(
     report = ReindexReport(mode="incremental")
     manifest: dict[str, Any] = {}
     changed: list[ParsedPage] = []
+    now = utc_now()
     current = {rel: path for path in pages for rel in [_rel(path, root)]}
     owner = {entry["nct_id"]: rel for rel, entry in old.items() if rel in current}
     if opts.on_start:
@@ -268,16 +282,16 @@ def _incremental(
     for count, (rel, path) in enumerate(current.items(), 1):
         entry = old.get(rel)
         if entry is not None and _same_stat(path, entry):
-            manifest[rel] = entry
+            manifest[rel] = dated(entry, now)
             report.unchanged += 1
         else:
             page = read_one(path, rel, opts.max_page_bytes, report)
             if page is None:
                 if entry is not None:
-                    manifest[rel] = entry  # keep serving the last good version
+                    manifest[rel] = dated(entry, now)  # keep serving the last good version
                     report.kept_previous.append({"file": rel, "nct_id": entry["nct_id"]})
             elif entry is not None and page.entry["sha1"] == entry["sha1"]:
-                manifest[rel] = {**entry, "mtime_ns": page.entry["mtime_ns"]}
+                manifest[rel] = {**dated(entry, now), "mtime_ns": page.entry["mtime_ns"]}
                 report.unchanged += 1
             else:
                 nct = page.record.nct_id
@@ -285,7 +299,7 @@ def _incremental(
                 if holder is not None and holder != rel:
                     report.duplicates.append({"nct_id": nct, "file": rel, "kept": holder})
                     if entry is not None:
-                        manifest[rel] = entry
+                        manifest[rel] = dated(entry, now)
                 else:
                     owner[nct] = rel
                     changed.append(page)
@@ -312,9 +326,11 @@ def _incremental(
     try:
         for nct in sorted(gone):
             writer.delete_by_term("nct_id", nct)
+        before = by_study(old)
         for page in changed:
             writer.update_document(**record_to_document(page.record))
-            manifest[page.path] = {**page.entry, "generation": number}
+            history = with_history(page.entry, before.get(page.record.nct_id), now)
+            manifest[page.path] = {**history, "generation": number}
             if page.record.nct_id in old_ids:
                 report.updated += 1
             else:

@@ -18,7 +18,9 @@ import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
 from ..atomic import write_atomic
+from .history import HISTORY_FIELDS, history_arrays, to_iso
 from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
+from .store import MANIFEST
 
 MISSING = np.int64(NUMBER_MISSING)
 
@@ -117,6 +119,24 @@ class FacetColumn:
         pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
         return np.bincount(self.codes[pairs], minlength=n)
 
+    def counts_of(self, codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """How many masked documents (every live one when `mask` is None) have each of
+        the values `codes`: autocomplete counts a few values of a large facet, so it
+        reads only those values' documents, unless they are a large share of all."""
+        if mask is None:
+            return self._totals[codes]
+        starts = self.value_starts[codes]
+        lengths = self.value_starts[codes + 1] - starts
+        total = int(lengths.sum())
+        if total > len(self.docs) // 4:
+            return self.counts(mask)[codes]
+        if total == 0:
+            return np.zeros(len(codes), dtype=np.int64)
+        ends = np.cumsum(lengths)
+        pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+        matched = np.concatenate(([0], np.cumsum(mask[self.value_docs[pairs]])))
+        return matched[ends] - matched[ends - lengths]
+
     def mask_for(self, selected: list[str], size: int) -> np.ndarray:
         """Documents having any of the selected values (OR within a facet)."""
         mask = np.zeros(size, dtype=bool)
@@ -139,7 +159,11 @@ class Columns:
     seconds, and every worker would pay it on every new generation.
     """
 
-    def __init__(self, searcher, directory: Path | None = None) -> None:
+    def __init__(
+        self, searcher, directory: Path | None = None, manifest: dict[str, Any] | None = None
+    ) -> None:
+        """`manifest`: the generation's, for the history columns (history.py); read
+        from `directory` when not given and the saved columns lack them."""
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         saved = _load(directory / COLUMNS_FILE, self.size) if directory is not None else None
@@ -154,8 +178,19 @@ class Columns:
                 name: self._numeric(reader, field) for name, (field, _) in NUMERIC_FIELDS.items()
             }
             self.nct_rank = self._nct_rank(reader)
+        if not all(name in self.numbers for name in HISTORY_FIELDS):
+            if manifest is None and directory is not None:
+                manifest = _read_manifest(directory)
+            self.numbers.update(history_arrays(self.nct_rank, manifest or {}))
         for column in self.facets.values():
             column.prepare(self.live)
+
+    def history_of(self, doc: int) -> dict[str, str | None]:
+        """When the document's study first entered this index and last changed (ISO)."""
+        return {
+            name: None if self.numbers[name][doc] == MISSING else to_iso(self.numbers[name][doc])
+            for name in HISTORY_FIELDS
+        }
 
     def save(self, directory: Path) -> None:
         """Write the arrays beside the generation they describe."""
@@ -178,7 +213,9 @@ class Columns:
         values: list[str] = []
         docs: list[np.ndarray] = []
         codes: list[np.ndarray] = []
-        for code, term in enumerate(reader.lexicon(field)):
+        # an index built before a facet existed has no such field: the facet is empty
+        terms = reader.lexicon(field) if field in reader.schema else ()
+        for code, term in enumerate(terms):
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             ids = _all_ids(reader, field, text)
             values.append(text)
@@ -254,11 +291,23 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
                 "live": live,
                 "documents": int(live.sum()),
                 "facets": facets,
-                "numbers": {name: data[f"number.{name}"] for name in NUMERIC_FIELDS},
+                "numbers": {
+                    name: data[f"number.{name}"]
+                    for name in (*NUMERIC_FIELDS, *HISTORY_FIELDS)
+                    if f"number.{name}" in data
+                },
                 "nct_rank": data["nct_rank"],
             }
     except (OSError, KeyError, ValueError):
         return None
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _all_ids(reader, field: str, text: str) -> np.ndarray:

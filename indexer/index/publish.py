@@ -41,7 +41,7 @@ def publish(
     canaries: list[str] | None = None,
 ) -> GenerationInfo:
     """Check the built generation, save what workers load with it, and swap it live."""
-    _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3])
+    _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3], manifest)
     write_json_atomic(building / MANIFEST, manifest)
     failpoints.reached("before_swap")
     seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
@@ -58,7 +58,7 @@ def publish(
     return info
 
 
-def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
+def _verify(path: Path, expect: set[str], canaries: list[str], manifest: dict[str, Any]) -> None:
     """Open the new generation as a reader would, check it, and save its columns.
 
     Each canary must be found exactly once: an updated study shown twice is the
@@ -75,7 +75,7 @@ def _verify(path: Path, expect: set[str], canaries: list[str]) -> None:
                 if len(hits) != 1:
                     raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
             # facet and sort columns, computed once here for every worker to load
-            Columns(searcher).save(path)
+            Columns(searcher, manifest=manifest).save(path)
             save_hot_terms(searcher, path)
     finally:
         ix.close()

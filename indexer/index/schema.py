@@ -21,7 +21,7 @@ from whoosh import analysis, fields, formats
 from whoosh.columns import NumericColumn
 from whoosh.system import pack_uint
 
-from ..pages.record import StudyRecord
+from ..pages.record import Location, StudyRecord
 from ..pages.values import date_key
 from ..pages.vocab import (
     HEALTHY_VOLUNTEERS,
@@ -45,7 +45,7 @@ VALUE_SEP = "\x1f"
 POSITION_DTYPE = np.dtype("<u4")
 # Bump when analyzers or fields change: a reindex then rebuilds in full, since an
 # incremental one would mix documents analysed two ways in one index.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class FacetSpec:
     `values` is the closed vocabulary when the page format has one (the request
     refuses anything else); None means the index supplies the values. Closed
     vocabularies are codes in one case, so a request's value is folded to it.
+    `listed` False: a filter and autocomplete field, counted only when a request's
+    `facets=` names it (intervention names: a large list few searches need).
     """
 
     name: str
@@ -63,6 +65,7 @@ class FacetSpec:
     multi: bool
     values: tuple[str, ...] | None = None
     labels: dict[str, str] = dc_field(default_factory=dict, compare=False)
+    listed: bool = True
 
     def fold_value(self, value: str) -> str:
         """A requested value as the index spells it (recruiting -> RECRUITING)."""
@@ -93,6 +96,7 @@ FACETS: tuple[FacetSpec, ...] = (
     _closed("healthy_volunteers", "Healthy volunteers", False, HEALTHY_VOLUNTEERS),
     FacetSpec("country", "f_country", "Country", True),
     FacetSpec("condition", "f_condition", "Condition", True),
+    FacetSpec("intervention", "f_intervention", "Intervention", True, listed=False),
     FacetSpec("sponsor", "f_sponsor", "Sponsor", False),
 )
 FACETS_BY_NAME = {spec.name: spec for spec in FACETS}
@@ -130,7 +134,16 @@ TEXT_WEIGHTS: dict[str, float] = {
 _SECTION_CODES = {name: chr(ord("a") + i) for i, name in enumerate(TEXT_WEIGHTS)}
 BODY = "body"
 # Short parts also indexed on their own, for `prefix:` searches and phrase bonuses.
-PART_FIELDS = ("acronym", "title", "conditions", "interventions", "sponsor_text", "countries_text")
+PART_FIELDS = (
+    "acronym",
+    "title",
+    "conditions",
+    "interventions",
+    "sponsor_text",
+    "countries_text",
+    "outcomes_text",
+    "locations_text",
+)
 SEARCHABLE_FIELDS = (BODY, *PART_FIELDS)
 # `prefix:` words people can type, and the fields each one searches.
 FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
@@ -139,6 +152,8 @@ FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
     "intervention": ("interventions",),
     "sponsor": ("sponsor_text",),
     "country": ("countries_text",),
+    "outcome": ("outcomes_text",),
+    "location": ("locations_text",),
 }
 
 
@@ -291,6 +306,7 @@ def facet_values(record: StudyRecord) -> dict[str, list[str]]:
         "healthy_volunteers": [] if hv is None else ["true" if hv else "false"],
         "country": list(record.countries),
         "condition": list(record.conditions),
+        "intervention": list(dict.fromkeys(iv.name for iv in record.interventions if iv.name)),
         "sponsor": [record.sponsor] if record.sponsor else [],
     }
 
@@ -331,6 +347,13 @@ def _join(parts: list[str | None]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _site(loc: Location) -> str:
+    """What `location:` searches of a site: its facility, city and state (its country
+    has `country:`, its status the page's list)."""
+    named = ", ".join(part for part in (loc.facility, loc.city, loc.state) if part)
+    return named or loc.text
+
+
 def record_to_document(record: StudyRecord) -> dict[str, Any]:
     """The Whoosh document for a record: text fields, facet terms, numeric columns."""
     elig = record.eligibility
@@ -367,6 +390,8 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
         "interventions": parts["interventions"],
         "sponsor_text": parts["sponsor"],
         "countries_text": parts["countries"],
+        "outcomes_text": parts["outcomes"],
+        "locations_text": _join([_site(loc) for loc in record.locations]),
         "spell": _join(
             [
                 record.title,

@@ -11,6 +11,7 @@ keys of an incremental reindex do not depend on the working directory.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -40,8 +41,18 @@ class PageFile:
             "size": self.size,
             "mtime_ns": self.mtime_ns,
             "sha1": self.sha1,
+            "content": content_digest(self.record),
             "last_seen_at": self.record.last_seen_at,
         }
+
+
+def content_digest(record: StudyRecord) -> str:
+    """A digest of what the study says, without when the mirror last saw it: a sync
+    that only moves `last_seen_at` rewrites the file, but the study has not changed."""
+    data = record.to_dict()
+    data.pop("last_seen_at", None)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def check_pages_dir(pages_dir: Path | str | None) -> Path:
