@@ -180,6 +180,7 @@ API_ERROR_CODES: dict[str, str] = {
     "unknown_value": "a value no study has, or not in the parameter's vocabulary; "
     "`allowed` lists the vocabulary or the close values",
     "unknown_sort": "a sort field that does not exist; `allowed` lists them",
+    "missing_prefix": "/api/suggest without `prefix` (the text typed so far)",
     "export_too_large": "an export of more than 50,000 studies: add filters",
     "invalid_body": "a POST body that is not a JSON object",
     "invalid_value": "a POST body value that is not a string, number, true/false or list",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -300,9 +302,13 @@ def test_hits_carry_everything_an_agent_needs(index):
         "last_update": "2025-02-02",
         "canonical_url": "https://mirror.example/NCT00000004.md",
         "clinicaltrials_gov": "https://clinicaltrials.gov/study/NCT00000004",
+        "first_indexed": hit["first_indexed"],
+        "changed_at": hit["first_indexed"],  # unchanged since it arrived
+        "recent_changes": [],
         "score": hit["score"],
         "snippet": "A <mark>registry</mark> of patients hospitalised for heart failure.",
     }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", hit["first_indexed"])
 
 
 def test_unknown_values_of_open_facets_are_refused_with_close_matches(index):

@@ -1,6 +1,6 @@
 """`trialsearch`: the command group, and the one place errors become exit codes.
 
-Each command group is its own module (index: reindex and stats; search: search and
+Each command group is its own module (index: reindex and stats; search: search, suggest and
 export; serve: serve and sample; sync; mcp), a thin wrapper over the indexer's APIs.
 A command raises the indexer's errors as they are; `Trialsearch.invoke` reports any
 `TrialsearchError` on stderr and exits with its `exit_code`, so the codes listed
@@ -18,7 +18,7 @@ from ..errors import TrialsearchError
 from .common import fail
 from .index import reindex, stats
 from .mcp import mcp
-from .search import export, search
+from .search import export, search, suggest
 from .serve import sample, serve
 from .sync import sync
 
@@ -43,5 +43,5 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in (reindex, stats, search, export, sample, serve, sync, mcp):
+for _command in (reindex, stats, search, suggest, export, sample, serve, sync, mcp):
     main.add_command(_command)

@@ -23,6 +23,7 @@ from ..search.query import (
     SearchResponse,
     exported_lines,
     parse_params,
+    parse_suggest,
     search_markdown,
     time_budget,
 )
@@ -32,7 +33,14 @@ from .common import echo_json, fail, filter_option, index_option, json_option
 _OPTIONAL_PARAMS = tuple(param for param in PARAMS if param.name != "q")
 
 
-_METAVARS = {"facet": "VALUE", "date": "DATE", "integer": "N", "decimal": "NUMBER", "sort": "FIELD"}
+_METAVARS = {
+    "facet": "VALUE",
+    "date": "DATE",
+    "moment": "TIME",
+    "integer": "N",
+    "decimal": "NUMBER",
+    "sort": "FIELD",
+}
 
 
 def _help(param: Param) -> str:
@@ -199,3 +207,45 @@ def export(
         with out_file.open("w", encoding="utf-8", newline="") as out:
             out.writelines(lines)
         click.echo(f"Wrote {len(rows)} studies to {out_file}", err=True)
+
+
+@click.command()
+@click.argument("prefix")
+@index_option
+@json_option
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="FACET",
+    help="Facet to complete (repeatable); default condition, intervention and sponsor.",
+)
+@click.option("--limit", default=None, metavar="N", help="Suggestions per field (1-50; 10).")
+@filter_option
+def suggest(
+    prefix: str,
+    index_dir: Path,
+    as_json: bool,
+    fields: tuple[str, ...],
+    limit: str | None,
+    filters: tuple[str, ...],
+) -> None:
+    """Facet values with a word starting with PREFIX, and how many studies each gives
+    under the --filter parameters: GET /api/suggest from a terminal.
+
+    Exit codes: 0 done; 2 a bad parameter; 5 no index could be read.
+    """
+    params = _raw_params((), {}, filters)
+    params["prefix"] = [prefix]
+    if fields:
+        params["field"] = list(fields)
+    if limit is not None:
+        params["limit"] = [limit]
+    answer = SearchIndex(index_dir).suggest(parse_suggest(params))
+    if as_json:
+        echo_json(answer)
+        return
+    if not answer["suggestions"]:
+        click.echo(f"No value of {', '.join(answer['fields'])} has a word starting {prefix!r}")
+    for item in answer["suggestions"]:
+        click.echo(f"{item['count']:>8}  {item['field']:<12}  {item['value']}")

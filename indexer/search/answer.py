@@ -75,7 +75,15 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     page_docs, scores = page_of_hits(snap.columns, matches, req, has_query)
     terms = text.terms if text is not None else frozenset()
     results = [
-        make_hit(snap.searcher, doc, scores.get(doc), terms, SNIPPET_ANALYZER, req.fields)
+        make_hit(
+            snap.searcher,
+            doc,
+            scores.get(doc),
+            terms,
+            SNIPPET_ANALYZER,
+            req.fields,
+            history=snap.columns.history_of(doc),
+        )
         for doc in page_docs
     ]
     facet_lists = count_drill_sideways(snap.columns, matches, req)

@@ -8,7 +8,6 @@ and says whether values were left off (`truncated`).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 from ..index.columns import Columns
 from ..index.schema import FACETS
 from .matching import Matches
+from .prefixes import prefix_codes
 from .request import SearchRequest
 
 
@@ -39,18 +39,17 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
             continue
         column = cols.facets[spec.name]
         if spec.name in matches.facet_masks:
-            mask = matches.base.copy()
-            for name, fmask in matches.facet_masks.items():
-                if name != spec.name:
-                    mask &= fmask
-            counts = column.counts(mask)
+            counts = column.counts(mask_without(matches, spec.name))
         else:
             if final_docs is None:
                 final_docs = np.flatnonzero(matches.final)
             counts = column.counts(matches.final, final_docs)
         selected = req.filters.get(spec.name, [])
         if req.facet_prefix:
-            counts = np.where(starts_with(column, req.facet_prefix), counts, 0)
+            kept = np.zeros_like(counts)
+            codes = prefix_codes(column, req.facet_prefix)
+            kept[codes] = counts[codes]
+            counts = kept
         commonest = commonest_values(counts, req.facet_limit)
         items = [
             {
@@ -72,27 +71,15 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
     return out
 
 
-def _folded(text: str) -> str:
-    """Lowered, accents dropped: "Hôpitaux" and "hopitaux" meet."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def starts_with(column: Any, prefix: str) -> np.ndarray:
-    """Which of a column's values have a word starting with `prefix`, ignoring case and
-    accents ("cancer" finds "Breast Cancer"). The folded values are kept on the
-    column, so they are made once per generation."""
-    folded = getattr(column, "folded_values", None)
-    if folded is None:
-        folded = np.array([" " + _folded(value) for value in column.values], dtype=str)
-        column.folded_values = folded
-    if not len(folded):
-        return np.zeros(0, dtype=bool)
-    wanted = _folded(prefix).strip()
-    hits = np.char.find(folded, " " + wanted) >= 0
-    for separator in ("(", "-", "/"):  # words after these start too: "(NCI)", "Non-Small"
-        hits |= np.char.find(folded, separator + wanted) >= 0
-    return hits
+def mask_without(matches: Matches, name: str) -> np.ndarray:
+    """The documents facet `name` is counted over: every filter but its own."""
+    if name not in matches.facet_masks:
+        return matches.final
+    mask = matches.base.copy()
+    for other, fmask in matches.facet_masks.items():
+        if other != name:
+            mask &= fmask
+    return mask
 
 
 def commonest_values(counts: np.ndarray, limit: int) -> list[int]:

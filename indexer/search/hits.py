@@ -11,6 +11,7 @@ from .snippets import best_passage
 # one analyzer for every request's snippets, so its cache of analysed words lasts
 SNIPPET_ANALYZER = text_analyzer()
 # what a hit holds, in order; `fields=` picks some of them (nct_id always comes)
+MAX_CHANGES = 20  # recent field changes a hit lists
 HIT_FIELDS = (
     "nct_id",
     "title",
@@ -25,6 +26,9 @@ HIT_FIELDS = (
     "last_update",
     "canonical_url",
     "clinicaltrials_gov",
+    "first_indexed",
+    "changed_at",
+    "recent_changes",
     "score",
     "snippet",
 )
@@ -41,9 +45,11 @@ def make_hit(
     terms: set[str],
     analyzer: Any,
     fields: list[str] | None = None,
+    history: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """The hit for `doc`: every field, or `nct_id` and the `fields` asked for (the
-    snippet, the costliest part, is only made when asked)."""
+    snippet, the costliest part, is only made when asked). `history`: when the study
+    first entered the index and last changed (`Columns.history_of`)."""
     record = unpack_record(searcher.stored_fields(doc)["record"])
     wanted = None if fields is None else {"nct_id", *fields}
     snippet = None
@@ -63,6 +69,10 @@ def make_hit(
         "last_update": record.get("last_update"),
         "canonical_url": record.get("canonical_url"),
         "clinicaltrials_gov": record.get("clinicaltrials_gov"),
+        "first_indexed": (history or {}).get("first_indexed"),
+        "changed_at": (history or {}).get("changed_at"),
+        # what the mirror's "Recent Field Changes" says (its last 30 days)
+        "recent_changes": (record.get("field_changes") or [])[:MAX_CHANGES],
         "score": round(score, 4) if score is not None and math.isfinite(score) else None,
         "snippet": snippet,
     }

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ParamError
 from ..index.columns import Columns
+from ..index.history import to_seconds
 from ..index.schema import AGE_SCALE, FACETS_BY_NAME
 from ..pages.values import date_key
 from .close_values import close_values
@@ -96,6 +97,9 @@ def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
     ):
         if low or high:
             mask &= cols.range_mask(name, date_key(low), _date_upper(high), keep_missing=False)
+    for name, since in (("first_indexed", req.new_since), ("changed_at", req.changed_since)):
+        if since:
+            mask &= cols.range_mask(name, to_seconds(since), None, keep_missing=False)
     if req.enrollment_min is not None or req.enrollment_max is not None:
         mask &= cols.range_mask("enrollment", req.enrollment_min, req.enrollment_max, False)
     if req.age is not None:

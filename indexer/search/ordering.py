@@ -12,6 +12,9 @@ from ..index.columns import MISSING, Columns
 from .matching import Matches
 from .request import SearchRequest
 
+# sorts named otherwise than the column they read
+SORT_COLUMNS = {"changed": "changed_at"}
+
 
 def page_of_hits(
     cols: Columns, matches: Matches, req: SearchRequest, has_query: bool
@@ -53,7 +56,7 @@ def sorted_docs(
     if sort == "nct_id":
         composite = -rank if desc else rank
     else:
-        values = cols.numbers[sort][docs]
+        values = cols.numbers[SORT_COLUMNS.get(sort, sort)][docs]
         missing = values == MISSING
         key = np.where(missing, 0, -values if desc else values)
         # one int64 ordering as (missing, key, NCT rank): 1 + 32 + 27 bits

@@ -1,5 +1,6 @@
 """How a search parameter of each kind is read from raw values and described as
-JSON Schema: text, boolean, facet, date, integer, decimal, sort, choice, names.
+JSON Schema: text, boolean, facet, date, moment, integer, decimal, sort, choice,
+names.
 
 `params.Param` delegates here, so the table (params.py) says only what each
 parameter is. Every refusal is a ParamError with the code and message the API
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from .params import Param
 
 MAX_FILTER_VALUES = 50
-SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id")
+SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id", "changed")
 BOOLEAN_WORDS = ("true", "false", "1", "0")
 _DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
 _INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII: int() reads any script's digits
@@ -98,6 +99,43 @@ def _read_date(param: Param, raw: Raw) -> str | None:
             param.name,
         )
     return text
+
+
+# a day, a month, or a moment: 2026-11-27, 2026-11, 2026-11-27T09:30:00Z (+01:00 or naive: UTC)
+_MOMENT = re.compile(
+    r"(\d{4})-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?)?)?"
+)
+MOMENT_JSON_PATTERN = (
+    r"^\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?)?$"
+)
+
+
+def _read_moment(param: Param, raw: Raw) -> str | None:
+    """A time as ISO 8601 in UTC (`...Z`): what `since` filters compare with the
+    times the index keeps (history.py)."""
+    text = _one(raw, param.name)
+    if text is None:
+        return None
+    match = _MOMENT.fullmatch(text)
+    when = None
+    if match:
+        iso = text if match.group(3) else text + "-01"
+        iso = iso.replace(" ", "T").replace("Z", "+00:00")
+        try:
+            when = dt.datetime.fromisoformat(iso)
+        except ValueError:
+            when = None
+    if when is None:
+        raise ParamError(
+            "invalid_date",
+            f"'{param.name}' must be a date or a time, as YYYY-MM-DD, YYYY-MM or "
+            f"YYYY-MM-DDTHH:MM:SSZ, got {text!r}",
+            param.name,
+        )
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _read_integer(param: Param, raw: Raw) -> int | None:
@@ -187,6 +225,7 @@ READERS: dict[str, Callable[[Any, Raw], Any]] = {
     "boolean": _read_boolean,
     "facet": _read_facet,
     "date": _read_date,
+    "moment": _read_moment,
     "integer": _read_integer,
     "decimal": _read_decimal,
     "sort": _read_sort,
@@ -221,6 +260,7 @@ SCHEMAS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "boolean": lambda p: {"type": "string", "enum": list(BOOLEAN_WORDS)},
     "facet": _enum_schema,
     "date": lambda p: {"type": "string", "pattern": DATE_JSON_PATTERN},
+    "moment": lambda p: {"type": "string", "pattern": MOMENT_JSON_PATTERN},
     "integer": lambda p: _number_schema("integer", p),
     "decimal": lambda p: _number_schema("number", p),
     "sort": lambda p: {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},

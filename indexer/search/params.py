@@ -34,9 +34,10 @@ MAX_RESULT_WINDOW = 10_000
 class Param:
     """One search parameter, as every surface must see it.
 
-    `kind` decides how a raw value is read: text, boolean, facet, date, integer,
-    decimal, sort or choice. A facet's `values` is its closed vocabulary; None with
-    kind facet means the index supplies the values (checked at search time).
+    `kind` decides how a raw value is read: text, boolean, facet, date, moment (a
+    date or a time), integer, decimal, sort, choice or names. A facet's `values` is
+    its closed vocabulary; None with kind facet means the index supplies the values
+    (checked at search time).
     """
 
     name: str
@@ -80,6 +81,7 @@ _FACET_EXAMPLES = {
     "healthy_volunteers": "false",
     "country": "Korea, Republic of",
     "condition": "Asthma",
+    "intervention": "Placebo",
     "sponsor": "Mayo Clinic",
 }
 
@@ -103,7 +105,8 @@ PARAMS: tuple[Param, ...] = (
         "q",
         "text",
         'Words (AND-ed), "phrases", OR, NOT or -word, prefixes title:, condition:, '
-        "intervention:, sponsor:, country:. An NCT ID (or its 8 digits) puts that study "
+        "intervention:, sponsor:, country:, outcome: (primary outcomes), location: "
+        "(facility, city, state). An NCT ID (or its 8 digits) puts that study "
         "first. Known condition and intervention terms are also searched as their "
         "synonyms (see `expansions` in the response).",
         "asthma inhaler",
@@ -168,6 +171,24 @@ PARAMS: tuple[Param, ...] = (
         group="range",
     ),
     Param(
+        "new_since",
+        "moment",
+        "Only studies that entered this index at or after this time (a date is its "
+        "midnight UTC; a time may carry Z or an offset). See `first_indexed` in hits.",
+        "2026-11-01",
+        label="New since",
+        group="range",
+    ),
+    Param(
+        "changed_since",
+        "moment",
+        "Only studies new or changed at or after this time, as the reindex saw them "
+        "(`changed_at` in hits); a sync that only refetches a page changes nothing.",
+        "2026-11-01",
+        label="Changed since",
+        group="range",
+    ),
+    Param(
         "enrollment_min",
         "integer",
         "Target enrollment ≥.",
@@ -201,7 +222,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "sort",
         "sort",
-        "Sort field; prefix - for descending. Default: relevance with text, -last_update without.",
+        "Sort field; prefix - for descending. Default: relevance with text, "
+        "-last_update without. `changed`: most recently new or changed first.",
         "-start_date",
         values=SORTS,
         group="order",
@@ -251,7 +273,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "facets",
         "names",
-        "The facets counted, comma-separated or repeated; `none` for none; default: all.",
+        "The facets counted, comma-separated or repeated; `none` for none; default: "
+        "all but intervention (counted only when named here).",
         "status,phase",
         repeatable=True,
         values=(*(spec.name for spec in FACETS), "none"),
@@ -278,3 +301,41 @@ PARAMS: tuple[Param, ...] = (
 )
 PARAMS_BY_NAME = {param.name: param for param in PARAMS}
 RANGE_PARAMS = tuple(param.name for param in PARAMS if param.group == "range")
+
+# Autocomplete (`/api/suggest`, the MCP and CLI suggest): these three, and any search
+# parameter above as the filters the counts are taken under.
+SUGGEST_FIELDS_DEFAULT = ("condition", "intervention", "sponsor")
+MAX_SUGGEST_LIMIT = 50
+SUGGEST_PARAMS: tuple[Param, ...] = (
+    Param(
+        "prefix",
+        "text",
+        "Required: the text typed so far. Values with a word starting with it are "
+        'suggested, ignoring case and accents ("cancer" finds Breast Cancer).',
+        "bre",
+        maximum=100,
+        group="suggest",
+    ),
+    Param(
+        "field",
+        "names",
+        "The facets to suggest values of, comma-separated or repeated; default "
+        + ",".join(SUGGEST_FIELDS_DEFAULT)
+        + ".",
+        "condition",
+        repeatable=True,
+        values=tuple(spec.name for spec in FACETS),
+        group="suggest",
+    ),
+    Param(
+        "limit",
+        "integer",
+        "Suggestions per field, most studies first.",
+        "10",
+        default=10,
+        minimum=1,
+        maximum=MAX_SUGGEST_LIMIT,
+        group="suggest",
+    ),
+)
+SUGGEST_PARAMS_BY_NAME = {param.name: param for param in SUGGEST_PARAMS}

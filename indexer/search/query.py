@@ -19,18 +19,32 @@ from ..errors import (
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
+from .autocomplete import SuggestRequest, parse_suggest
 from .budget import time_budget
 from .export import FORMATS as EXPORT_FORMATS
 from .export import MAX_EXPORT, exported_lines
 from .facets import FacetList, commonest_values
+from .feeds import FEED_ENTRIES, FEED_IGNORES, entry_summary, feed_request, is_new
 from .markdown import search_markdown, study_markdown
 from .ordering import sorted_docs
-from .params import MAX_RESULT_WINDOW, PARAMS, PARAMS_BY_NAME, RANGE_PARAMS, Param
+from .params import (
+    MAX_RESULT_WINDOW,
+    PARAMS,
+    PARAMS_BY_NAME,
+    RANGE_PARAMS,
+    SUGGEST_PARAMS,
+    Param,
+)
 from .reader import SearchIndex, Snapshot
 from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "FEED_ENTRIES",
+    "FEED_IGNORES",
+    "entry_summary",
+    "feed_request",
+    "is_new",
     "EXPORT_FORMATS",
     "exported_lines",
     "MAX_EXPORT",
@@ -57,6 +71,9 @@ __all__ = [
     "SearchTimeout",
     "Snapshot",
     "parse_params",
+    "parse_suggest",
+    "SuggestRequest",
+    "SUGGEST_PARAMS",
     "run_search",
     "run_search_count",
     "commonest_values",

@@ -30,6 +30,7 @@ from .warmup import start_warming, warm_order
 
 if TYPE_CHECKING:
     from .answer import SearchResponse
+    from .autocomplete import SuggestRequest
 
 
 class Snapshot:
@@ -173,6 +174,14 @@ class SearchIndex:
 
         with self._reading() as snap:
             return run_search(snap, req)
+
+    def suggest(self, sreq: SuggestRequest) -> dict[str, Any]:
+        """Facet values with a word starting with the typed text, with the study count
+        each would give under the request's filters (autocomplete.py)."""
+        from .autocomplete import run_suggest  # reads snapshots: import late
+
+        with self._reading() as snap:
+            return run_suggest(snap, sreq)
 
     def export(self, req: SearchRequest) -> ExportRows:
         """Every study the request matches, in its order, as full records read as

@@ -49,6 +49,8 @@ class SearchRequest:
     last_update_to: str | None = None
     completion_date_from: str | None = None
     completion_date_to: str | None = None
+    new_since: str | None = None  # ISO UTC, as param_kinds reads a moment
+    changed_since: str | None = None
     enrollment_min: int | None = None
     enrollment_max: int | None = None
     age: float | None = None
@@ -63,16 +65,19 @@ class SearchRequest:
     format: str = "json"  # or "md"
 
     def counts_facet(self, name: str) -> bool:
-        return self.facets is None or name in self.facets
+        if self.facets is None:
+            return FACETS_BY_NAME[name].listed
+        return name in self.facets
 
     def effective_sort(self) -> tuple[str, bool]:
-        """(field, descending): relevance with text, newest update without."""
+        """(field, descending): relevance with text, newest update without; what
+        changed most recently first unless asked otherwise."""
         sort = self.sort or ("relevance" if self.q.strip() else "last_update")
         if sort == "relevance" and not self.q.strip():
             sort = "last_update"
         if self.order:
             return sort, self.order == "desc"
-        if self.sort is None or sort == "relevance":
+        if self.sort is None or sort in ("relevance", "changed"):
             return sort, sort != "nct_id"
         return sort, False
 

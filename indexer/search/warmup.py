@@ -14,6 +14,9 @@ using the time between requests:
    people type. Title and condition words get their positions too: every query of
    two words or more looks for them standing together there.
 
+Before those, the word-start lists of the facets the search box completes
+(prefixes.py): a third of a second each to make, once per generation.
+
 Warming fills each cache to half its size at most, leaving the rest to the words
 requests bring; what is never asked for is the first to go (the caches are LRUs).
 """
@@ -26,6 +29,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .params import SUGGEST_FIELDS_DEFAULT
+from .prefixes import prefix_codes
 from .scoring import FastScorer
 
 log = logging.getLogger(__name__)
@@ -122,6 +127,12 @@ def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
             log.warning("cache warming skipped: %s", exc)
             return
         try:
+            for name in SUGGEST_FIELDS_DEFAULT:
+                while snap.users > 0 and not snap.retired:
+                    time.sleep(IDLE_POLL_SECONDS)
+                if snap.retired:
+                    return
+                prefix_codes(snap.columns.facets[name], "")
             report = warm(
                 snap.scorer.sharing_caches(searcher),
                 keys,
