@@ -115,3 +115,58 @@ def test_the_page_reads_on_a_phone(browser, sample_server):
         driver.save_screenshot(str(ARTIFACTS / "phone.png"))
     finally:
         driver.set_window_size(1280, 1600)
+
+
+def suggestion_options(driver, listbox: str) -> list:
+    wait_for(driver, lambda d: d.find_element("id", listbox).is_displayed())
+    return driver.find_elements("css selector", f"#{listbox} [role=option]")
+
+
+def test_the_search_box_suggests_values_and_the_keyboard_chooses_one(browser, sample_server):
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(sample_server.url + "/search?status=RECRUITING")
+    box = driver.find_element("id", "q")
+    assert box.get_attribute("role") == "combobox"
+    box.send_keys("ast")
+    options = suggestion_options(driver, "q-suggestions")
+    assert box.get_attribute("aria-expanded") == "true"
+    first = options[0]
+    assert first.get_attribute("data-value") == "Asthma"
+    shown = int(re.search(r"([\d,]+) stud", first.text).group(1).replace(",", ""))
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true"
+    driver.save_screenshot(str(ARTIFACTS / "suggest.png"))
+    box.send_keys(Keys.ENTER)
+    wait_for(driver, lambda d: "condition=Asthma" in d.current_url)
+    assert "status=RECRUITING" in driver.current_url and "q=" not in driver.current_url
+    assert count_text(driver) == shown  # the count offered is the count one gets
+    # Escape closes the list; the box then searches as typed
+    driver.get(sample_server.url + "/search")
+    box = driver.find_element("id", "q")
+    box.send_keys("met")
+    suggestion_options(driver, "q-suggestions")
+    box.send_keys(Keys.ESCAPE)
+    wait_for(driver, lambda d: not d.find_element("id", "q-suggestions").is_displayed())
+    assert box.get_attribute("aria-expanded") == "false"
+
+
+def test_a_long_facet_list_gets_a_find_box(browser, sample_server):
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(sample_server.url + "/search?q=patients&facet_limit=3")
+    find = driver.find_element("id", "find-condition")
+    find.send_keys("dia")
+    options = suggestion_options(driver, "find-condition-suggestions")
+    value = options[0].get_attribute("data-value")
+    assert "dia" in value.lower()
+    find.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(driver, lambda d: "condition=" in d.current_url)
+    assert "q=patients" in driver.current_url  # the find box keeps the search
+    chips = [c.text for c in driver.find_elements("css selector", ".chip")]
+    assert any(value in c for c in chips)
+    # a facet that lists everything has no find box
+    assert not driver.find_elements("id", "find-sex")

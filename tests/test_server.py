@@ -24,7 +24,9 @@ def test_openapi_document_describes_every_endpoint_and_parameter(sample_server):
     assert doc["openapi"] == "3.1.0"
     assert set(doc["paths"]) == {
         "/api/search",
+        "/api/suggest",
         "/api/search.{format}",
+        "/search.atom",
         "/api/trials/{nct_id}",
         "/api/trials/{nct_id}.md",
         "/healthz",

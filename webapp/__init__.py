@@ -33,13 +33,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False
 
-    from . import api, errors, pages, state
+    from . import api, errors, feeds, pages, state
 
     _log_through_gunicorn()
     state.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feeds.bp)
     return app
 
 

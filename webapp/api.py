@@ -16,6 +16,7 @@ from indexer.search.query import (
     SearchRequest,
     exported_lines,
     parse_params,
+    parse_suggest,
     search_markdown,
     study_markdown,
     time_budget,
@@ -89,6 +90,14 @@ def _markdown_wanted(req: SearchRequest) -> bool:
         return req.format == "md"
     best = request.accept_mimetypes.best_match(["application/json", "text/markdown"])
     return best == "text/markdown"
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Facet values as one types, with the studies each would give."""
+    sreq = parse_suggest(request.args.to_dict(flat=False))
+    with time_budget(float(current_app.config["REQUEST_BUDGET"])):
+        return jsonify(get_index().suggest(sreq))
 
 
 @bp.get("/api/search.<kind>")

@@ -1,4 +1,5 @@
-"""Errors in the caller's format: JSON under /api and /healthz, a friendly page elsewhere.
+"""Errors in the caller's format: JSON under /api, /healthz and for feeds (read by
+programs), a friendly page elsewhere.
 
 No stack trace or file path ever reaches a response; the log keeps the details.
 """
@@ -14,7 +15,7 @@ from indexer.search.query import IndexUnavailable, ParamError, TrialsearchError
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/search.atom")
 
 
 def json_error(

@@ -42,6 +42,14 @@ def llms_txt(base: str = "") -> str:
         f"`{base}/api/trials/NCT04554719.md` — the same study as Markdown.",
         f"- `GET {base}/api/search.csv?…` (also `.jsonl`, `.ris`) — every matching study, "
         "at most 50,000, in the search's order, streamed.",
+        f"- `GET {base}/api/suggest?prefix=bre&field=condition` — autocomplete: facet "
+        "values with a word starting with the prefix (any case, accents ignored), with "
+        "the studies each gives under the other parameters given.",
+        "- What is new: `new_since=2026-11-01` (entered this index since), "
+        "`changed_since=…` (new or changed since, as the reindex saw it), `sort=changed`; "
+        "hits carry `first_indexed`, `changed_at` and `recent_changes`. "
+        f"`GET {base}/search.atom?…` is the same search as an Atom feed of its 50 newest "
+        "changes (ETag / If-None-Match for cheap polling).",
         "- Small answers: `fields=nct_id,title,canonical_url` picks hit fields, "
         "`facets=status` or `facets=none` picks facet counts, `per_page` up to 100.",
         "",

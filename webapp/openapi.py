@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.search.query import FACETS, PARAMS
+from indexer.search.query import FEED_ENTRIES, FEED_IGNORES, PARAMS, SUGGEST_PARAMS
 
-_NULL_STR = {"type": ["string", "null"]}
-_NULL_INT = {"type": ["integer", "null"]}
-_STR_LIST = {"type": "array", "items": {"type": "string"}}
+from .openapi_schemas import component_schemas
 
 
 def _body_schema() -> dict[str, Any]:
@@ -36,14 +34,14 @@ def _body_schema() -> dict[str, Any]:
     }
 
 
-def _search_parameters() -> list[dict[str, Any]]:
+def _search_parameters(table: tuple[Any, ...] = PARAMS) -> list[dict[str, Any]]:
     """Every search parameter as the one table (`PARAMS`) defines it."""
     described = []
-    for param in PARAMS:
+    for param in table:
         item = {
             "name": param.name,
             "in": "query",
-            "required": False,
+            "required": param.name == "prefix",
             "description": param.description,
             "schema": param.json_schema(),
             "example": [param.example] if param.repeatable else param.example,
@@ -52,184 +50,6 @@ def _search_parameters() -> list[dict[str, Any]]:
             item.update(style="form", explode=True)
         described.append(item)
     return described
-
-
-def _schemas() -> dict[str, Any]:
-    facet_value = {
-        "type": "object",
-        "required": ["value", "count", "selected"],
-        "properties": {
-            "value": {"type": "string"},
-            "count": {"type": "integer", "minimum": 0},
-            "selected": {"type": "boolean"},
-        },
-        "additionalProperties": False,
-    }
-    index_info = {
-        "type": "object",
-        "required": ["generation", "documents", "built_at", "newest_last_seen_at"],
-        "properties": {
-            "generation": {"type": "integer"},
-            "documents": {"type": "integer"},
-            "built_at": {"type": "string"},
-            "newest_last_seen_at": _NULL_STR,
-        },
-    }
-    hit = {
-        "type": "object",
-        "description": "With fields=, only nct_id and the fields asked for.",
-        "required": ["nct_id"],
-        "properties": {
-            "nct_id": {"type": "string", "pattern": r"^NCT\d{8}$"},
-            "title": {"type": "string"},
-            "overall_status": _NULL_STR,
-            "phases": _STR_LIST,
-            "study_type": _NULL_STR,
-            "sponsor": _NULL_STR,
-            "conditions": _STR_LIST,
-            "countries": _STR_LIST,
-            "enrollment": _NULL_INT,
-            "start_date": _NULL_STR,
-            "last_update": _NULL_STR,
-            "canonical_url": _NULL_STR,
-            "clinicaltrials_gov": _NULL_STR,
-            "score": {"type": ["number", "null"]},
-            "snippet": {
-                "type": "string",
-                "description": "HTML-escaped text; only <mark> tags are markup.",
-            },
-        },
-        "additionalProperties": False,
-    }
-    search_response = {
-        "type": "object",
-        "required": [
-            "query",
-            "total",
-            "page",
-            "per_page",
-            "results",
-            "facets",
-            "suggestion",
-            "index",
-            "took_ms",
-            "pinned",
-            "expansions",
-            "truncated_facets",
-        ],
-        "properties": {
-            "query": {"type": "object", "description": "The request as understood."},
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-            "facets": {
-                "type": "object",
-                "description": "Every facet, or those asked for with facets=.",
-                "properties": {
-                    spec.name: {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/FacetValue"},
-                    }
-                    for spec in FACETS
-                },
-                "additionalProperties": False,
-            },
-            "truncated_facets": {
-                "type": "array",
-                "items": {"type": "string", "enum": [spec.name for spec in FACETS]},
-                "description": "Facets that have more values than facet_limit listed.",
-            },
-            "suggestion": _NULL_STR,
-            "index": {"$ref": "#/components/schemas/IndexInfo"},
-            "took_ms": {"type": "number"},
-            "pinned": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "NCT IDs from the query put first.",
-            },
-            "expansions": {
-                "type": "array",
-                "description": (
-                    "Phrases of the query that were also searched as their synonyms, at a "
-                    "lower weight (none with exact=true)."
-                ),
-                "items": {
-                    "type": "object",
-                    "required": ["text", "alternatives", "kind"],
-                    "properties": {
-                        "text": {"type": "string", "description": "The words as typed."},
-                        "alternatives": {"type": "array", "items": {"type": "string"}},
-                        "kind": {"type": "string", "enum": ["synonym", "abbreviation"]},
-                    },
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "additionalProperties": False,
-    }
-    error = {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message", "param"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "param": _NULL_STR,
-                    "allowed": _STR_LIST,
-                },
-            }
-        },
-    }
-    record = {
-        "type": "object",
-        "required": [
-            "nct_id",
-            "title",
-            "conditions",
-            "countries",
-            "phases",
-            "eligibility",
-            "interventions",
-            "locations",
-        ],
-        "properties": {
-            "nct_id": {"type": "string"},
-            "title": {"type": "string"},
-            "official_title": _NULL_STR,
-            "overall_status": _NULL_STR,
-            "phases": _STR_LIST,
-            "study_type": _NULL_STR,
-            "sponsor": _NULL_STR,
-            "conditions": _STR_LIST,
-            "countries": _STR_LIST,
-            "enrollment": _NULL_INT,
-            "eligibility": {"type": "object"},
-            "interventions": {"type": "array", "items": {"type": "object"}},
-            "locations": {"type": "array", "items": {"type": "object"}},
-        },
-    }
-    health = {
-        "type": "object",
-        "required": ["status"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "unavailable"]},
-            "index": {"$ref": "#/components/schemas/IndexInfo"},
-            "reason": {"type": "string"},
-        },
-    }
-    return {
-        "FacetValue": facet_value,
-        "IndexInfo": index_info,
-        "Hit": hit,
-        "SearchResponse": search_response,
-        "Error": error,
-        "Study": record,
-        "Health": health,
-    }
 
 
 _INDEX_HEADERS = {
@@ -306,6 +126,22 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     },
                 },
             },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Autocomplete: facet values with a word starting with the "
+                    "typed text, and the studies each gives under the other filters",
+                    "parameters": [
+                        *_search_parameters(SUGGEST_PARAMS),
+                        *_search_parameters(),
+                    ],
+                    "responses": {
+                        "200": _json("SuggestResponse", "The suggestions."),
+                        "400": error_400,
+                        "503": error_503,
+                    },
+                }
+            },
             "/api/search.{format}": {
                 "get": {
                     "operationId": "export",
@@ -336,6 +172,30 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                         "400": error_400,
                         "404": _json("Error", "No such export format."),
                         "414": search_responses["414"],
+                        "503": error_503,
+                    },
+                }
+            },
+            "/search.atom": {
+                "get": {
+                    "operationId": "searchFeed",
+                    "summary": f"The search as an Atom feed: its {FEED_ENTRIES} most recently "
+                    "new or changed studies, newest first",
+                    "description": "Takes the search's words and filters; its order, paging "
+                    f"and response parameters ({', '.join(FEED_IGNORES)}) are ignored. Send "
+                    "If-None-Match or If-Modified-Since to get 304 when nothing changed.",
+                    "parameters": [
+                        p for p in _search_parameters() if p["name"] not in FEED_IGNORES
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "An Atom 1.0 feed (RFC 4287), with ETag and "
+                            "Last-Modified.",
+                            "headers": _INDEX_HEADERS,
+                            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                        },
+                        "304": {"description": "Not modified since the ETag or time sent."},
+                        "400": error_400,
                         "503": error_503,
                     },
                 }
@@ -405,5 +265,5 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": component_schemas()},
     }

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from indexer.search.query import (
     FACETS,
+    FEED_IGNORES,
     MAX_RESULT_WINDOW,
     PARAMS_BY_NAME,
     RANGE_PARAMS,
@@ -35,6 +36,7 @@ SORT_CHOICES = [
     ("start_date", "Oldest start"),
     ("-enrollment", "Largest enrollment"),
     ("nct_id", "NCT ID"),
+    ("changed", "Recently new or changed"),
 ]
 RANGE_LABELS = {name: PARAMS_BY_NAME[name].label for name in RANGE_PARAMS}
 # which facet each closed-vocabulary code belongs to, for the template's `pretty` filter
@@ -96,6 +98,7 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
                 "label": spec.label,
                 "values": items,
                 "selected": bool(req.filters.get(spec.name)),
+                "truncated": spec.name in resp.truncated_facets,
                 "more_url": _url(more_params) + f"#facet-{spec.name}" if more else None,
             }
         )
@@ -111,6 +114,7 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         value = getattr(req, name)
         if value is not None:
             shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            shown = _since_filter(shown) if isinstance(shown, str) else shown
             chips.append(
                 {"label": f"{RANGE_LABELS[name]}: {shown}", "url": _url(_without(base, name))}
             )
@@ -144,10 +148,24 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         # synonyms: say what was also searched, and offer the other way round
         "exact_url": _url([*_without(base, "exact"), ("exact", "true")]),
         "synonyms_url": _url(_without(base, "exact")),
+        "feed_url": _url(_feed_params(params), "/search.atom"),
+        # mark what is new or changed when the search is about that
+        "show_changes": bool(req.new_since or req.changed_since or req.sort == "changed"),
         "sort_choices": SORT_CHOICES,
         "current_sort": current_sort or "",
         "first": (req.page - 1) * req.per_page + 1,
     }
+
+
+def _feed_params(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The search without what a feed decides itself: its order, page and format."""
+    return [(k, v) for k, v in params if k not in FEED_IGNORES]
+
+
+@bp.app_template_filter("since")
+def _since_filter(value: str) -> str:
+    """A since-time as typed: midnight UTC shows as its date."""
+    return value[:10] if value.endswith("T00:00:00Z") else value
 
 
 @bp.app_template_filter("pretty")

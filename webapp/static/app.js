@@ -18,10 +18,148 @@
   form.querySelectorAll(".facet input[type=checkbox], #sort").forEach(function (el) {
     el.addEventListener("change", submit);
   });
+  // Autocomplete (an ARIA combobox over GET /api/suggest): the search box completes
+  // conditions, interventions and sponsors; a long facet list gets a "find" box.
+  // Choosing a value applies it as a filter, so the count shown is what one gets.
+  // Without this script the search box is plain text and facets have "More" links.
+  var LABELS = { condition: "Condition", intervention: "Intervention", sponsor: "Sponsor",
+                 country: "Country" };
+  var KEEP = /^(q|page|facet_limit|facet_prefix|fields|facets|format)$/;
+  function filtersOfThisPage() {
+    var params = new URLSearchParams(window.location.search);
+    var kept = new URLSearchParams();
+    params.forEach(function (value, key) { if (!KEEP.test(key)) kept.append(key, value); });
+    return kept;
+  }
+  function chooseFilter(field, value, keepQuery) {
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    if (!keepQuery) params.delete("q");
+    params.append(field, value);
+    window.location.assign("/search?" + params.toString());
+  }
+  function combobox(input, fields, keepQuery) {
+    var list = document.createElement("ul");
+    list.id = input.id + "-suggestions";
+    list.className = "suggestions";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggestions");
+    list.hidden = true;
+    input.insertAdjacentElement("afterend", list);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    var options = [], active = -1, timer = null, asked = 0;
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function highlight(index) {
+      options.forEach(function (li, i) { li.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function show(suggestions) {
+      list.textContent = "";
+      options = suggestions.map(function (s, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.dataset.field = s.field;
+        li.dataset.value = s.value;
+        var value = document.createElement("span");
+        value.className = "value";
+        value.textContent = s.value;
+        var about = document.createElement("span");
+        about.className = "about";
+        about.textContent = (fields.length > 1 ? LABELS[s.field] + " · " : "") +
+          s.count.toLocaleString() + (s.count === 1 ? " study" : " studies");
+        li.append(value, about);
+        li.addEventListener("mousedown", function (event) {
+          event.preventDefault();  // keep focus, so blur does not close the list first
+          chooseFilter(s.field, s.value, keepQuery);
+        });
+        list.appendChild(li);
+        return li;
+      });
+      active = -1;
+      list.hidden = options.length === 0;
+      input.setAttribute("aria-expanded", options.length ? "true" : "false");
+    }
+    function ask() {
+      var prefix = input.value.trim();
+      if (prefix.length < 2) { close(); return; }
+      var params = filtersOfThisPage();
+      if (keepQuery) {
+        var q = new URLSearchParams(window.location.search).get("q");
+        if (q) params.set("q", q);
+      }
+      params.set("prefix", prefix);
+      fields.forEach(function (f) { params.append("field", f); });
+      params.set("limit", fields.length > 1 ? "4" : "8");
+      var mine = ++asked;
+      fetch("/api/suggest?" + params.toString(), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+        .then(function (data) { if (mine === asked) show(data.suggestions || []); })
+        .catch(function () { close(); });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, 120);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (list.hidden || !options.length) return;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        highlight((active + 1) % options.length);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        highlight(active <= 0 ? options.length - 1 : active - 1);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        chooseFilter(options[active].dataset.field, options[active].dataset.value, keepQuery);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", close);
+  }
+  var q = document.getElementById("q");
+  if (q) combobox(q, ["condition", "intervention", "sponsor"], false);
+  form.querySelectorAll(".facet[data-truncated]").forEach(function (facet) {
+    var name = facet.id.replace(/^facet-/, "");
+    var label = facet.querySelector("legend").textContent.trim().toLowerCase();
+    var find = document.createElement("input");
+    find.type = "search";
+    find.id = "find-" + name;
+    find.className = "facet-find";
+    find.autocomplete = "off";
+    find.maxLength = 100;
+    find.placeholder = "Find a " + label + "…";
+    find.setAttribute("aria-label", "Find a " + label);
+    facet.querySelector("legend").insertAdjacentElement("afterend", find);
+    find.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();  // never submit the form from here
+    });
+    combobox(find, [name], true);
+  });
   // "/" focuses the search box, as on many search sites.
   document.addEventListener("keydown", function (event) {
     var q = document.getElementById("q");
-    if (event.key === "/" && document.activeElement !== q) {
+    var el = document.activeElement || {};
+    var typing = el.tagName === "TEXTAREA" ||
+      (el.tagName === "INPUT" && /^(text|search|number)$/.test(el.type));
+    if (event.key === "/" && !typing) {
       event.preventDefault();
       q.focus();
       q.select();

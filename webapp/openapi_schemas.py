@@ -1,0 +1,249 @@
+"""The response schemas of the OpenAPI document (its `components`).
+
+Kept apart from the paths (openapi.py) so each stays readable; tests validate real
+responses against them, so they cannot drift from what the server sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.search.query import FACETS
+
+_NULL_STR = {"type": ["string", "null"]}
+_NULL_INT = {"type": ["integer", "null"]}
+_STR_LIST = {"type": "array", "items": {"type": "string"}}
+
+
+def component_schemas() -> dict[str, Any]:
+    facet_value = {
+        "type": "object",
+        "required": ["value", "count", "selected"],
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }
+    index_info = {
+        "type": "object",
+        "required": ["generation", "documents", "built_at", "newest_last_seen_at"],
+        "properties": {
+            "generation": {"type": "integer"},
+            "documents": {"type": "integer"},
+            "built_at": {"type": "string"},
+            "newest_last_seen_at": _NULL_STR,
+        },
+    }
+    hit = {
+        "type": "object",
+        "description": "With fields=, only nct_id and the fields asked for.",
+        "required": ["nct_id"],
+        "properties": {
+            "nct_id": {"type": "string", "pattern": r"^NCT\d{8}$"},
+            "title": {"type": "string"},
+            "overall_status": _NULL_STR,
+            "phases": _STR_LIST,
+            "study_type": _NULL_STR,
+            "sponsor": _NULL_STR,
+            "conditions": _STR_LIST,
+            "countries": _STR_LIST,
+            "enrollment": _NULL_INT,
+            "start_date": _NULL_STR,
+            "last_update": _NULL_STR,
+            "canonical_url": _NULL_STR,
+            "clinicaltrials_gov": _NULL_STR,
+            "first_indexed": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When the study first entered this index (UTC); null "
+                "when the index predates history.",
+            },
+            "changed_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When a reindex last found the study new or changed (UTC).",
+            },
+            "recent_changes": {
+                "type": "array",
+                "description": "The mirror page's Recent Field Changes (its last 30 days).",
+                "items": {
+                    "type": "object",
+                    "required": ["field"],
+                    "properties": {
+                        "field": {"type": "string"},
+                        "change": _NULL_STR,
+                        "date": _NULL_STR,
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            "score": {"type": ["number", "null"]},
+            "snippet": {
+                "type": "string",
+                "description": "HTML-escaped text; only <mark> tags are markup.",
+            },
+        },
+        "additionalProperties": False,
+    }
+    search_response = {
+        "type": "object",
+        "required": [
+            "query",
+            "total",
+            "page",
+            "per_page",
+            "results",
+            "facets",
+            "suggestion",
+            "index",
+            "took_ms",
+            "pinned",
+            "expansions",
+            "truncated_facets",
+        ],
+        "properties": {
+            "query": {"type": "object", "description": "The request as understood."},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {
+                "type": "object",
+                "description": "Every facet, or those asked for with facets=.",
+                "properties": {
+                    spec.name: {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/FacetValue"},
+                    }
+                    for spec in FACETS
+                },
+                "additionalProperties": False,
+            },
+            "truncated_facets": {
+                "type": "array",
+                "items": {"type": "string", "enum": [spec.name for spec in FACETS]},
+                "description": "Facets that have more values than facet_limit listed.",
+            },
+            "suggestion": _NULL_STR,
+            "index": {"$ref": "#/components/schemas/IndexInfo"},
+            "took_ms": {"type": "number"},
+            "pinned": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "NCT IDs from the query put first.",
+            },
+            "expansions": {
+                "type": "array",
+                "description": (
+                    "Phrases of the query that were also searched as their synonyms, at a "
+                    "lower weight (none with exact=true)."
+                ),
+                "items": {
+                    "type": "object",
+                    "required": ["text", "alternatives", "kind"],
+                    "properties": {
+                        "text": {"type": "string", "description": "The words as typed."},
+                        "alternatives": {"type": "array", "items": {"type": "string"}},
+                        "kind": {"type": "string", "enum": ["synonym", "abbreviation"]},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    }
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "param"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "param": _NULL_STR,
+                    "allowed": _STR_LIST,
+                },
+            }
+        },
+    }
+    record = {
+        "type": "object",
+        "required": [
+            "nct_id",
+            "title",
+            "conditions",
+            "countries",
+            "phases",
+            "eligibility",
+            "interventions",
+            "locations",
+        ],
+        "properties": {
+            "nct_id": {"type": "string"},
+            "title": {"type": "string"},
+            "official_title": _NULL_STR,
+            "overall_status": _NULL_STR,
+            "phases": _STR_LIST,
+            "study_type": _NULL_STR,
+            "sponsor": _NULL_STR,
+            "conditions": _STR_LIST,
+            "countries": _STR_LIST,
+            "enrollment": _NULL_INT,
+            "eligibility": {"type": "object"},
+            "interventions": {"type": "array", "items": {"type": "object"}},
+            "locations": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    health = {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "index": {"$ref": "#/components/schemas/IndexInfo"},
+            "reason": {"type": "string"},
+        },
+    }
+    return {
+        "FacetValue": facet_value,
+        "IndexInfo": index_info,
+        "Hit": hit,
+        "SearchResponse": search_response,
+        "Error": error,
+        "Study": record,
+        "SuggestResponse": {
+            "type": "object",
+            "required": ["prefix", "fields", "suggestions", "index", "took_ms"],
+            "properties": {
+                "prefix": {"type": "string"},
+                "fields": {"type": "array", "items": {"type": "string"}},
+                "suggestions": {
+                    "type": "array",
+                    "description": "Per field in the order asked, most studies first.",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "value", "count", "selected"],
+                        "properties": {
+                            "field": {"type": "string", "enum": [s.name for s in FACETS]},
+                            "value": {"type": "string"},
+                            "count": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "Studies the value gives under the other "
+                                "filters: the facet's own count.",
+                            },
+                            "selected": {"type": "boolean"},
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "index": {"$ref": "#/components/schemas/IndexInfo"},
+                "took_ms": {"type": "number"},
+            },
+            "additionalProperties": False,
+        },
+        "Health": health,
+    }
