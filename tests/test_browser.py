@@ -170,3 +170,30 @@ def test_a_long_facet_list_gets_a_find_box(browser, sample_server):
     assert any(value in c for c in chips)
     # a facet that lists everything has no find box
     assert not driver.find_elements("id", "find-sex")
+
+
+def test_sorting_by_what_changed_marks_new_studies_and_offers_the_feed(browser, sample_server):
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(sample_server.url + "/search?q=asthma")
+    assert not driver.find_elements("css selector", ".changes .badge")
+    Select(driver.find_element("id", "sort")).select_by_value("changed")
+    wait_for(driver, lambda d: "sort=changed" in d.current_url)
+    badges = driver.find_elements("css selector", ".changes .badge")
+    assert badges and all(b.text.startswith("New ") for b in badges)  # one build: all new
+    feed = driver.find_element("id", "feed-link").get_attribute("href")
+    assert feed.endswith("/search.atom?q=asthma")  # the feed orders itself
+    alternate = driver.find_element("css selector", "link[type='application/atom+xml']")
+    assert alternate.get_attribute("href") == feed
+    # the since inputs filter, and their chip removes the filter
+    since = driver.find_element("css selector", "input[name=changed_since]")
+    since.send_keys("2000-01-01")
+    since.submit()
+    wait_for(driver, lambda d: "changed_since=2000-01-01" in d.current_url)
+    chip = next(
+        c for c in driver.find_elements("css selector", ".chip") if "Changed since" in c.text
+    )
+    assert "2000-01-01" in chip.text
+    chip.click()
+    wait_for(driver, lambda d: "changed_since" not in d.current_url)
