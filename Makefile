@@ -25,4 +25,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check indexer webapp tests bench
 
 clean:
-	rm -rf $(VENV) index_data/gen-* index_data/CURRENT.json index_data/sample_pages
+	rm -rf $(VENV) index_data/gen-* index_data/CURRENT.json index_data/reindex-status.json index_data/sample_pages

@@ -101,7 +101,14 @@ SETTINGS: tuple[Setting, ...] = (
             "requests before a worker is recycled (closed Whoosh searchers keep file "
             "descriptors)", "5000"),
     Setting("access_log", "TRIALSEARCH_ACCESS_LOG", str, "-",
-            "gunicorn's access log (`-`: standard output)", "`-`"),
+            "where the JSON access log goes, a line per request (`-`: standard output, "
+            "`off`: nowhere, else a file)", "`-`"),
+    Setting("log_queries", "TRIALSEARCH_LOG_QUERIES", _bool, False,
+            "`1`: access-log lines carry the query string (by default only the "
+            "parameters' names: searches can be personal)", "0"),
+    Setting("metrics", "TRIALSEARCH_METRICS", _bool, True,
+            "`0`: no `/metrics` (Prometheus text format; keep it off the public path "
+            "at the proxy otherwise)", "1"),
     Setting("log_level", "TRIALSEARCH_LOG_LEVEL", str, "info",
             "gunicorn's log level", "`info`"),
     Setting("mcp_allowed_hosts", "TRIALSEARCH_MCP_ALLOWED_HOSTS", str, "",

@@ -122,13 +122,13 @@ class Server:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(
-            os.environ,
-            TRIALSEARCH_INDEX_DIR=str(index_dir),
-            WEB_CONCURRENCY=str(workers),
-            TRIALSEARCH_ACCESS_LOG="/dev/null",
+        env = {
+            **os.environ,
+            "TRIALSEARCH_INDEX_DIR": str(index_dir),
+            "WEB_CONCURRENCY": str(workers),
+            "TRIALSEARCH_ACCESS_LOG": "off",
             **(env or {}),
-        )
+        }
         self.proc = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),

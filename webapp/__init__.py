@@ -33,11 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False
 
-    from . import api, errors, feeds, pages, state
+    from . import access_log, api, errors, feeds, metrics, pages, state
 
     _log_through_gunicorn()
     state.init_app(app)
     errors.init_app(app)
+    metrics.init_app(app)
+    access_log.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feeds.bp)

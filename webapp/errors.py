@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.search.query import IndexUnavailable, ParamError, TrialsearchError
 
+from .metrics import count_refusal
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in ("/healthz", "/search.atom")
@@ -33,6 +35,7 @@ def init_app(app: Flask) -> None:
     def trialsearch_error(exc: TrialsearchError):
         """Every deliberate error, answered with the status and message it carries."""
         status = exc.http_status
+        count_refusal(exc.code)
         if status >= 500:  # the operator's story (paths, cause) goes to the log only
             log = app.logger.error if isinstance(exc, IndexUnavailable) else app.logger.warning
             log("%s on %s: %s", exc.code, request.full_path, exc.operator_message())

@@ -1,5 +1,9 @@
 """Gunicorn settings for trialsearch, from the one settings table (indexer/settings.py)."""
 
+import os as _os
+import shutil as _shutil
+import tempfile as _tempfile
+
 from indexer.settings import load_settings
 
 _settings = load_settings()
@@ -17,6 +21,38 @@ keepalive = 5
 # Recycle workers now and then: closed Whoosh searchers keep file descriptors (WHOOSH.md).
 max_requests = _settings.max_requests
 max_requests_jitter = 500
-accesslog = _settings.access_log
+# the app writes one JSON line per request itself (webapp/access_log.py)
+accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level
+
+# /metrics adds up every worker's counts from files in one folder (webapp/metrics.py).
+# The folder must be named before any worker imports prometheus_client, so the
+# master names it here and the workers inherit it; one this config made is emptied
+# at start and removed at exit. An operator's own PROMETHEUS_MULTIPROC_DIR is used
+# as it is (emptied at start, as prometheus_client asks, and kept).
+_made_metrics_dir = None
+if _settings.metrics and not _os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _made_metrics_dir = _tempfile.mkdtemp(prefix="trialsearch-metrics-")
+    _os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
+
+
+def on_starting(server):
+    folder = _os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if _settings.metrics and folder and _os.path.isdir(folder):
+        for name in _os.listdir(folder):
+            if name.endswith(".db"):
+                _os.remove(_os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """A worker gone (recycled or killed): its live gauges must not be reported."""
+    if _os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        _shutil.rmtree(_made_metrics_dir, ignore_errors=True)

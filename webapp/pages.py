@@ -25,6 +25,7 @@ from indexer.search.query import (
     time_budget,
 )
 
+from .metrics import count_refusal
 from .state import get_index
 
 bp = Blueprint("pages", __name__)
@@ -190,6 +191,7 @@ def search_page():
         with time_budget(float(current_app.config["REQUEST_BUDGET"])):
             resp = get_index().search(req)
     except ParamError as exc:
+        count_refusal(exc.code)
         return render_template(
             "search.html", req=None, resp=None, view=None, q=" ".join(args.get("q", [])), error=exc
         ), 400

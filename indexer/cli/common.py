@@ -59,8 +59,10 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def echo_json(data: Any, line: bool = False) -> None:
+    """JSON on standard output; `line`: one line, so a cron job's reports append to a
+    JSON Lines log (`reindex --json >> reindex.jsonl`)."""
+    click.echo(json.dumps(data, indent=None if line else 2, ensure_ascii=False))
 
 
 class Progress:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from ..errors import EXIT_INDEX, EXIT_SKIPPED
-from ..index.build import MAX_REMOVE_SHARE
 from ..index.build import reindex as run_reindex
+from ..index.last_run import read_status
+from ..index.report import MAX_REMOVE_SHARE
 from ..search.query import FACETS, SearchIndex
 from .common import (
     Progress,
@@ -91,7 +93,7 @@ def reindex(
         except OSError as exc:
             fail(f"could not write the index: {exc}; the live index is unchanged", EXIT_INDEX)
     if as_json:
-        echo_json(report.to_dict())
+        echo_json(report.to_dict(), line=True)
     else:
         click.echo(
             f"{report.mode.capitalize()} reindex: {report.added} added, {report.updated} "
@@ -135,6 +137,7 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
     Exit codes: 0 done; 5 no index could be read.
     """
     data = SearchIndex(index_dir).stats()
+    data["reindex"] = read_status(index_dir)
     if as_json:
         echo_json(data)
         return
@@ -142,6 +145,12 @@ def stats(index_dir: Path, as_json: bool, top: int) -> None:
     click.echo(
         f"{data['documents']} documents, generation {info['generation']}, built {info['built_at']}"
     )
+    last = data["reindex"].get("last")
+    if last:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last["finished_at"]))
+        runs = ", ".join(f"{n} {outcome}" for outcome, n in data["reindex"]["runs"].items())
+        said = f": {last['error']}" if last.get("error") else ""
+        click.echo(f"last reindex {when}: {last['outcome']}{said} (runs: {runs})")
     for spec in FACETS:
         values = data["facets"][spec.name]
         click.echo(f"\n{spec.label} ({len(values)} values)")

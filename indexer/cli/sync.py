@@ -115,7 +115,7 @@ def sync(
             progress=bar.advance,
         )
     if as_json:
-        echo_json(report.to_dict())
+        echo_json(report.to_dict(), line=True)
     else:
         click.echo(
             f"Sync: {len(report.fetched)} fetched, {report.unchanged} unchanged, "

@@ -16,7 +16,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,8 @@ from whoosh import index as whoosh_index
 
 from .. import failpoints
 from ..atomic import write_json_atomic
-from ..errors import GuardError, PageError, PagesDirError
+from ..errors import GuardError, PageError, PagesDirError, TrialsearchError
 from ..pages.files import (
-    DEFAULT_MAX_PAGE_BYTES,
     check_pages_dir,
     find_pages,
     read_page,
@@ -37,64 +35,15 @@ from ..pages.record import StudyRecord
 from ..pages.sample import write_sample
 from .history import by_study, dated, with_history
 from .keep import add_records, last_good_records
+from .last_run import record_run
 from .parallel import BuildResult, build_segments
 from .publish import link_generation, publish
+from .report import Options, ParsedPage, ReindexReport
 from .schema import SCHEMA_VERSION, build_schema, record_to_document
 from .segment_writer import FastSegmentWriter
 from .store import MANIFEST, GenerationInfo, IndexStore, IndexUnavailable, utc_now
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int], None]
-# a reindex that would drop more than this share of the studies is refused
-MAX_REMOVE_SHARE = 0.2
-
-
-@dataclass
-class ReindexReport:
-    """What a reindex did, for people (summary lines) and machines (--json)."""
-
-    mode: str = "full"
-    indexed: int = 0
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    # skipped pages whose study keeps its last good version (file, nct_id)
-    kept_previous: list[dict[str, str]] = field(default_factory=list)
-    duplicates: list[dict[str, str]] = field(default_factory=list)
-    seconds: float = 0.0
-    generation: int | None = None
-    documents: int = 0
-    pages_seen: int = 0
-    note: str | None = None
-
-    @property
-    def docs_per_second(self) -> float:
-        return round(self.indexed / self.seconds, 1) if self.seconds else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["docs_per_second"] = self.docs_per_second
-        return data
-
-
-@dataclass
-class Options:
-    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
-    procs: int | None = None
-    max_remove: float = MAX_REMOVE_SHARE
-    allow_removals: bool = False
-    on_start: Callable[[int], None] | None = None
-    progress: Progress | None = None
-
-
-@dataclass
-class ParsedPage:
-    path: str
-    record: StudyRecord
-    entry: dict[str, Any]
 
 
 def read_one(path: Path, rel: str, max_bytes: int, report: ReindexReport) -> ParsedPage | None:
@@ -121,7 +70,28 @@ def try_page(path: Path, rel: str, max_bytes: int) -> ParsedPage | str:
 def reindex(
     pages_dir: Path | str | None, index_dir: Path | str, *, full: bool = False, **options: Any
 ) -> ReindexReport:
-    """Bring the index up to date with the pages folder (incremental unless `full`)."""
+    """Bring the index up to date with the pages folder (incremental unless `full`);
+    the outcome is recorded beside the index either way (last_run.py)."""
+    started = time.perf_counter()
+    try:
+        report = _reindex(pages_dir, index_dir, full, options)
+    except BaseException as exc:
+        code = exc.code if isinstance(exc, TrialsearchError) else type(exc).__name__
+        seconds = round(time.perf_counter() - started, 3)
+        record_run(index_dir, code, {"seconds": seconds, "error": str(exc)[:500]})
+        raise
+    summary = {key: getattr(report, key) for key in RUN_SUMMARY}
+    record_run(index_dir, "ok", {**summary, "skipped": len(report.skipped)})
+    return report
+
+
+# what the status file keeps of a successful run (with the count of skipped pages)
+RUN_SUMMARY = ("mode", "seconds", "generation", "documents", "added", "updated", "removed")
+
+
+def _reindex(
+    pages_dir: Path | str | None, index_dir: Path | str, full: bool, options: dict[str, Any]
+) -> ReindexReport:
     opts = Options(**options)
     root = check_pages_dir(pages_dir)
     store = IndexStore(index_dir)

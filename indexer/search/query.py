@@ -16,6 +16,7 @@ from ..errors import (
     SearchTimeout,
     TrialsearchError,
 )
+from ..index.last_run import index_status
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
@@ -40,6 +41,7 @@ from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "index_status",
     "FEED_ENTRIES",
     "FEED_IGNORES",
     "entry_summary",
