@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.pages.sync import STATE_FILE, SyncError, sync
+from indexer.errors import SyncError
+from indexer.pages.sync import STATE_FILE, sync
 
 from pagemaker import make_page
 

@@ -71,6 +71,12 @@ from .common import Progress, echo_json, json_option
     "a sitemap: ten times this). Past it, or when the mirror asks to retry after more "
     f"than {MAX_RETRY_AFTER:g} s, the page fails for this run.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Ask for every page (conditionally), even those the sitemap dates no later "
+    "than the last sync that fetched them.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 if any page failed.")
 @json_option
 def sync(
@@ -83,12 +89,16 @@ def sync(
     timeout: float,
     retries: int,
     deadline: float,
+    full: bool,
     strict: bool,
     as_json: bool,
 ) -> None:
     """Fetch the mirror's pages over HTTP into the pages folder.
 
-    Conditional GETs skip pages that did not change. A page is written only after
+    Pages the sitemap dates (<lastmod>) no later than the last sync that fetched
+    them are not asked for (a sitemap index's sitemaps likewise); the others are
+    asked with conditional GETs. Sitemaps are read without DTDs or entities, at
+    most 50 MB unpacked (gzip too). A page is written only after
     it parses as a mirror page for the NCT ID its URL names; a 5xx, a timeout, a
     truncated body or an HTML error page never replaces a good local page, nor does a
     page over TRIALSEARCH_MAX_PAGE_BYTES once decompressed. Only URLs of the form
@@ -105,6 +115,7 @@ def sync(
             pages_dir,
             list_file=list_file,
             delete=delete,
+            full=full,
             workers=workers,
             rate=rate,
             timeout=timeout,
@@ -119,6 +130,7 @@ def sync(
     else:
         click.echo(
             f"Sync: {len(report.fetched)} fetched, {report.unchanged} unchanged, "
+            f"{report.not_modified_since} not modified since the last sync, "
             f"{len(report.gone)} gone upstream ({len(report.deleted)} deleted), "
             f"{len(report.failed)} failed in {report.seconds:.1f}s."
         )

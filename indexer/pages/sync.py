@@ -1,27 +1,27 @@
 """Fetch the mirror over HTTP into the pages folder, never replacing a good page with a bad one.
 
-The usual cycle is `trialsearch sync … && trialsearch reindex`. Each page is fetched
-with a conditional GET (ETag / Last-Modified remembered per page), validated as a
-mirror page for the NCT ID its URL names, written to a temp file and renamed.
+The usual cycle is `trialsearch sync … && trialsearch reindex`. A page the sitemap
+dates (`<lastmod>`) no later than when the last successful sync fetched it is not
+asked for at all (sitemaps.py; `full=True` asks for everything); any other page
+is fetched with a conditional GET (ETag / Last-Modified remembered per page),
+validated as a mirror page for the NCT ID its URL names, written to a temp file
+and renamed. What was learnt is written to the state file only at the end, so an
+interrupted sync is redone, never trusted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import requests
 
 from ..atomic import write_bytes_atomic
-from ..errors import SyncError
 from ..settings import SETTINGS_BY_NAME
 from .fetch import (
     FetchRefused,
@@ -30,26 +30,26 @@ from .fetch import (
     fetch_capped,
     make_session,
     with_deadline,
-    within,
 )
 from .parse import PageError, decode_page, parse_page
-from .values import NCT_ID_ANY_CASE
+from .sitemaps import MAX_SITEMAP_BYTES, SITEMAP_DEADLINES, Target, discover  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = ".sync-state.json"
+SITEMAPS_KEY = "_sitemaps"  # in the state: each nested sitemap's lastmod when last read
 DEFAULT_MAX_PAGE_BYTES = SETTINGS_BY_NAME["max_page_bytes"].default  # the reindex's limit
-# the sitemap protocol's own limit for one file, uncompressed
-MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 DEFAULT_DEADLINE = 120.0  # seconds one page may take in all (a sitemap: ten times this)
-SITEMAP_DEADLINES = 10
-_NCT_IN_URL = re.compile(r"(NCT\d{8})(?:\.md)?(?:[?#].*)?$", re.ASCII | re.IGNORECASE)
 
 
 @dataclass
 class SyncReport:
     fetched: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # not asked for: the sitemap dates them no later than the last sync that fetched them
+    not_modified_since: int = 0
+    # nested sitemaps not read: not newer than at the last sync
+    sitemaps_unchanged: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -59,92 +59,6 @@ class SyncReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def discover(
-    session: requests.Session,
-    base_url: str,
-    list_file: Path | None,
-    timeout: float,
-    deadline: float = DEFAULT_DEADLINE,
-    refused: list[dict[str, str]] | None = None,
-) -> list[tuple[str, str]]:
-    """(NCT ID, URL) pairs from a list file, or from the sitemap.xml at the base URL;
-    entries that are not fetched are added to `refused` with the reason."""
-    base = base_url.rstrip("/") + "/"
-    refused = [] if refused is None else refused
-    urls: list[str] = []
-    if list_file is not None:
-        try:
-            lines = list_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise SyncError(f"cannot read {list_file}: {exc.strerror}") from exc
-        for line in lines:
-            item = line.strip()
-            if not item or item.startswith("#"):
-                continue
-            urls.append(
-                urljoin(base, f"{item.upper()}.md") if NCT_ID_ANY_CASE.fullmatch(item) else item
-            )
-    else:
-        sitemap = urljoin(base, "sitemap.xml")
-        urls = _sitemap_urls(session, sitemap, base, timeout, deadline, refused, depth=0)
-    pairs: dict[str, str] = {}
-    for url in urls:
-        match = _NCT_IN_URL.search(url)
-        if not match:
-            refused.append({"url": url, "reason": "no NCT ID in it"})
-            continue
-        nct = match.group(1).upper()
-        # only <base><NCT ID>.md: a sitemap must not send the sync anywhere else
-        # (cloud metadata addresses, admin URLs with query strings, other hosts)
-        if url != urljoin(base, f"{nct}.md"):  # within(url, base) and of that one form
-            log.warning("refused %s: only %s<NCT ID>.md is fetched", url, base)
-            refused.append({"url": url, "reason": f"not of the form {base}<NCT ID>.md"})
-            continue
-        pairs.setdefault(nct, url)
-    if not pairs:
-        raise SyncError("no study pages found to sync (empty list or sitemap)")
-    return sorted(pairs.items())
-
-
-def _sitemap_urls(
-    session: requests.Session,
-    url: str,
-    base: str,
-    timeout: float,
-    deadline: float,
-    refused: list[dict[str, str]],
-    depth: int,
-) -> list[str]:
-    try:
-        resp, body = with_deadline(
-            deadline * SITEMAP_DEADLINES,
-            lambda at: fetch_capped(
-                session, url, base, MAX_SITEMAP_BYTES, timeout=timeout, deadline_at=at
-            ),
-        )
-    except requests.RequestException as exc:
-        raise SyncError(f"cannot fetch {url}: {exc.__class__.__name__}") from exc
-    except FetchRefused as exc:
-        raise SyncError(f"cannot use {url}: {exc}") from exc
-    if resp.status_code != 200:
-        raise SyncError(f"cannot fetch {url}: HTTP {resp.status_code}")
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise SyncError(f"{url} is not a valid sitemap: {exc}") from exc
-    locs = [el.text.strip() for el in root.iter() if el.tag.endswith("loc") and el.text]
-    if root.tag.endswith("sitemapindex") and depth == 0:
-        nested: list[str] = []
-        for loc in locs:
-            if not within(loc, base):  # a sitemap index must not send the sync elsewhere
-                log.warning("refused sitemap %s: it is not under %s", loc, base)
-                refused.append({"url": loc, "reason": f"a sitemap not under {base}"})
-                continue
-            nested += _sitemap_urls(session, loc, base, timeout, deadline, refused, depth + 1)
-        return nested
-    return locs
 
 
 def _load_state(pages_dir: Path) -> dict[str, dict[str, str]]:
@@ -233,6 +147,7 @@ def sync(
     *,
     list_file: Path | None = None,
     delete: bool = False,
+    full: bool = False,
     workers: int = 4,
     rate: float = 10.0,
     timeout: float = 30.0,
@@ -242,40 +157,49 @@ def sync(
     on_start: Any = None,
     progress: Any = None,
 ) -> SyncReport:
-    """Bring the pages folder up to date with the mirror at base_url."""
+    """Bring the pages folder up to date with the mirror at base_url; `full`: ask for
+    every page (conditionally), whatever the sitemap's lastmod says."""
     started = time.perf_counter()
     pages = Path(pages_dir)
     pages.mkdir(parents=True, exist_ok=True)
     session = make_session(retries, workers)
     report = SyncReport()
     try:
-        targets = discover(session, base_url, list_file, timeout, deadline, report.refused)
+        state = _load_state(pages)
+        known_sitemaps = {} if full else dict(state.get(SITEMAPS_KEY) or {})
+        listed = discover(
+            session, base_url, list_file, timeout, deadline, report.refused, known_sitemaps
+        )
+        report.sitemaps_unchanged = listed.unchanged_sitemaps
+        targets = []
+        for target in listed.targets:
+            if not full and _dated_unchanged(target, state.get(target.nct), pages):
+                report.not_modified_since += 1
+            else:
+                targets.append(target)
         if on_start:
             on_start(len(targets))
-        state = _load_state(pages)
         limiter = RateLimiter(rate)
         new_state = dict(state)
+        failed_in: set[str | None] = set()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
                 pool.submit(
                     fetch_one,
                     session,
-                    nct,
-                    url,
+                    target.nct,
+                    target.url,
                     pages,
                     state,
                     timeout,
                     limiter,
                     max_page_bytes,
                     deadline,
-                ): (
-                    nct,
-                    url,
-                )
-                for nct, url in targets
+                ): target
+                for target in targets
             }
-            for future in futures:
-                nct, url = futures[future]
+            for future, target in futures.items():
+                nct = target.nct
                 status, reason, page_state = future.result()
                 if status == "fetched":
                     report.fetched.append(nct)
@@ -288,20 +212,36 @@ def sync(
                         new_state.pop(nct, None)
                         report.deleted.append(nct)
                 else:
-                    report.failed.append({"nct_id": nct, "url": url, "reason": reason or ""})
+                    report.failed.append({"nct_id": nct, "url": target.url, "reason": reason or ""})
+                    failed_in.add(target.sitemap)
                 if page_state is not None:
+                    if target.lastmod is not None:
+                        page_state = {**page_state, "lastmod": target.lastmod}
                     new_state[nct] = page_state
                 if progress:
                     progress(1)
+        # a sitemap is taken as read only if every page it listed came through
+        sitemaps = dict(state.get(SITEMAPS_KEY) or {})
+        sitemaps.update({url: at for url, at in listed.sitemaps.items() if url not in failed_in})
+        new_state[SITEMAPS_KEY] = sitemaps
         write_bytes_atomic(pages / STATE_FILE, json.dumps(new_state, indent=0).encode())
     finally:
         session.close()
     report.seconds = round(time.perf_counter() - started, 3)
     log.info(
-        "sync: %d fetched, %d unchanged, %d gone, %d failed",
+        "sync: %d fetched, %d unchanged, %d not modified since the last sync, %d gone, %d failed",
         len(report.fetched),
         report.unchanged,
+        report.not_modified_since,
         len(report.gone),
         len(report.failed),
     )
     return report
+
+
+def _dated_unchanged(target: Target, known: dict[str, Any] | None, pages: Path) -> bool:
+    """The sitemap dates the page no later than when it was last fetched, and the local
+    copy is there: nothing to ask."""
+    if target.lastmod is None or not known or known.get("lastmod") is None:
+        return False
+    return target.lastmod <= float(known["lastmod"]) and (pages / f"{target.nct}.md").exists()
