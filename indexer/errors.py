@@ -21,6 +21,7 @@ EXIT_LOCKED = 4  # another reindex holds the lock
 EXIT_INDEX = 5  # the index could not be read or written
 EXIT_SYNC = 6  # the mirror's page list could not be had
 EXIT_TIMEOUT = 7  # a search ran past its time budget
+EXIT_PULL = 8  # a replica's pull failed: it keeps serving what it served
 
 
 class TrialsearchError(Exception):
@@ -152,6 +153,13 @@ class SyncError(TrialsearchError):
 
     exit_code = EXIT_SYNC
     code = "sync_failed"
+
+
+class ReplicationError(TrialsearchError):
+    """A pull could not make the source's generation live here; nothing changed."""
+
+    exit_code = EXIT_PULL
+    code = "pull_failed"
 
 
 # Every code a client can meet (JSON API, MCP), and what to do about it: llms.txt and

@@ -111,6 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
             "at the proxy otherwise)", "1"),
     Setting("log_level", "TRIALSEARCH_LOG_LEVEL", str, "info",
             "gunicorn's log level", "`info`"),
+    Setting("replication_token", "TRIALSEARCH_REPLICATION_TOKEN", str, "",
+            "a shared secret: when set, replicas may pull generations from this server's "
+            "`/replication/` routes with it (`trialsearch pull`); unset: the routes do "
+            "not exist", "none (off)"),
     Setting("mcp_allowed_hosts", "TRIALSEARCH_MCP_ALLOWED_HOSTS", str, "",
             "`Host` values the MCP server's Streamable HTTP accepts, comma-separated "
             "(`search.example.org`, `*:*` for any port; `*` turns the check off, e.g. "

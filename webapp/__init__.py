@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False
 
-    from . import access_log, api, errors, feeds, metrics, pages, state
+    from . import access_log, api, errors, feeds, metrics, pages, replication, state
 
     _log_through_gunicorn()
     state.init_app(app)
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feeds.bp)
+    replication.init_app(app)
     return app
 
 

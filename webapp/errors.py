@@ -17,7 +17,10 @@ from .metrics import count_refusal
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/search.atom")
+    return request.path.startswith(("/api/", "/replication/")) or request.path in (
+        "/healthz",
+        "/search.atom",
+    )
 
 
 def json_error(

@@ -1,7 +1,8 @@
 """`trialsearch`: the command group, and the one place errors become exit codes.
 
-Each command group is its own module (index: reindex and stats; search: search, suggest and
-export; serve: serve and sample; sync; mcp), a thin wrapper over the indexer's APIs.
+Each command group is its own module (index: reindex and stats; search: search, suggest
+and export; serve: serve and sample; sync; mcp; replica: publish and pull), a thin
+wrapper over the indexer's APIs.
 A command raises the indexer's errors as they are; `Trialsearch.invoke` reports any
 `TrialsearchError` on stderr and exits with its `exit_code`, so the codes listed
 in each --help come from one table (`indexer/errors.py`).
@@ -18,6 +19,7 @@ from ..errors import TrialsearchError
 from .common import fail
 from .index import reindex, stats
 from .mcp import mcp
+from .replica import publish, pull_command
 from .search import export, search, suggest
 from .serve import sample, serve
 from .sync import sync
@@ -43,5 +45,17 @@ def main(verbose: bool) -> None:
     )
 
 
-for _command in (reindex, stats, search, suggest, export, sample, serve, sync, mcp):
+for _command in (
+    reindex,
+    stats,
+    search,
+    suggest,
+    export,
+    sample,
+    serve,
+    sync,
+    mcp,
+    publish,
+    pull_command,
+):
     main.add_command(_command)

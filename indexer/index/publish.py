@@ -18,6 +18,7 @@ from .. import failpoints
 from ..atomic import write_json_atomic
 from .columns import COLUMNS_FILE, Columns
 from .hot_terms import save_hot_terms
+from .replication import write_file_list
 from .schema import SCHEMA_VERSION
 from .store import MANIFEST, GenerationInfo, IndexStore, utc_now
 
@@ -40,9 +41,13 @@ def publish(
     expect: set[str],
     canaries: list[str] | None = None,
 ) -> GenerationInfo:
-    """Check the built generation, save what workers load with it, and swap it live."""
-    _verify(building, expect, canaries if canaries is not None else sorted(expect)[:3], manifest)
+    """Check the built generation, save what workers load with it, list its files for
+    replicas (replication.py), and swap it live."""
+    canaries = canaries if canaries is not None else sorted(expect)[:3]
+    _verify(building, expect, canaries, manifest)
     write_json_atomic(building / MANIFEST, manifest)
+    live = store.current()
+    write_file_list(building, store.generation_dir(live) if live else None, canaries)
     failpoints.reached("before_swap")
     seen = [e.get("last_seen_at") for e in manifest.values() if e.get("last_seen_at")]
     info = GenerationInfo(

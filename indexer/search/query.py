@@ -17,6 +17,7 @@ from ..errors import (
     TrialsearchError,
 )
 from ..index.last_run import index_status
+from ..index.replication import published_file, published_listing
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
 from .answer import SearchResponse, run_search
@@ -41,6 +42,8 @@ from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "published_file",
+    "published_listing",
     "index_status",
     "FEED_ENTRIES",
     "FEED_IGNORES",
