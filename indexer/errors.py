@@ -198,5 +198,6 @@ API_ERROR_CODES: dict[str, str] = {
     "headers_too_large": "the request's headers are too large",
     "timeout": "the search ran past its time budget (HTTP 503): narrow it",
     "index_unavailable": "no index can be read right now (HTTP 503): retry shortly",
+    "rate_limited": "too many requests from this client (HTTP 429): wait `Retry-After` seconds",
     "internal_error": "a bug on the server (HTTP 500): it was logged",
 }

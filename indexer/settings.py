@@ -11,6 +11,7 @@ naming the variable, never a traceback deep inside a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, make_dataclass
 from pathlib import Path
@@ -36,6 +37,23 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise ValueError("expected a whole number of at least 1")
     return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return value
+
+
+def _rate(text: str) -> str:
+    """COUNT/PERIOD (webapp/ratelimit.py reads it), checked here so a typo stops the
+    start with the variable's name."""
+    if text.strip().lower() in ("", "off", "0"):
+        return ""
+    if not re.fullmatch(r"[1-9][0-9]{0,8}\s*/\s*(second|minute|hour|day)s?", text.strip().lower()):
+        raise ValueError("expected COUNT/PERIOD, e.g. 60/minute (second, minute, hour, day)")
+    return text.strip().lower()
 
 
 def _seconds(text: str) -> float:
@@ -115,6 +133,17 @@ SETTINGS: tuple[Setting, ...] = (
             "a shared secret: when set, replicas may pull generations from this server's "
             "`/replication/` routes with it (`trialsearch pull`); unset: the routes do "
             "not exist", "none (off)"),
+    Setting("rate_limit", "TRIALSEARCH_RATE_LIMIT", _rate, "",
+            "per-client limit for the API, the page and feeds, across all workers, e.g. "
+            "`60/minute` (that many at once, then one per period ÷ count); 429 with "
+            "`Retry-After` past it", "none (off)"),
+    Setting("rate_limit_loopback", "TRIALSEARCH_RATE_LIMIT_LOOPBACK", _bool, False,
+            "`1`: limit loopback clients too (by default they are not: health checks, "
+            "a local proxy)", "0"),
+    Setting("proxies", "TRIALSEARCH_PROXIES", _count, 0,
+            "trusted proxies in front: the client is the address they name in "
+            "`X-Forwarded-For` (and the scheme and host theirs), for rate limits, logs "
+            "and feed links", "0"),
     Setting("mcp_allowed_hosts", "TRIALSEARCH_MCP_ALLOWED_HOSTS", str, "",
             "`Host` values the MCP server's Streamable HTTP accepts, comma-separated "
             "(`search.example.org`, `*:*` for any port; `*` turns the check off, e.g. "

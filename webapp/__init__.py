@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer.settings import load_settings
 
@@ -32,13 +33,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False
+    if settings.proxies:  # the client, scheme and host as the trusted proxies say
+        n = settings.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import access_log, api, errors, feeds, metrics, pages, replication, state
+    from . import access_log, api, errors, feeds, metrics, pages, ratelimit, replication, state
 
     _log_through_gunicorn()
     state.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
+    ratelimit.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

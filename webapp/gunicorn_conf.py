@@ -1,5 +1,6 @@
 """Gunicorn settings for trialsearch, from the one settings table (indexer/settings.py)."""
 
+import contextlib
 import os as _os
 import shutil as _shutil
 import tempfile as _tempfile
@@ -37,6 +38,14 @@ if _settings.metrics and not _os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir
 
 
+# The rate limits' shared counters (webapp/ratelimit.py): one file every worker maps.
+_made_rate_file = None
+if _settings.rate_limit and not _os.environ.get("TRIALSEARCH_RATE_LIMIT_FILE"):
+    _handle, _made_rate_file = _tempfile.mkstemp(prefix="trialsearch-ratelimit-")
+    _os.close(_handle)
+    _os.environ["TRIALSEARCH_RATE_LIMIT_FILE"] = _made_rate_file
+
+
 def on_starting(server):
     folder = _os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if _settings.metrics and folder and _os.path.isdir(folder):
@@ -56,3 +65,6 @@ def child_exit(server, worker):
 def on_exit(server):
     if _made_metrics_dir:
         _shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+    if _made_rate_file:
+        with contextlib.suppress(OSError):
+            _os.remove(_made_rate_file)
