@@ -198,6 +198,8 @@ API_ERROR_CODES: dict[str, str] = {
     "headers_too_large": "the request's headers are too large",
     "timeout": "the search ran past its time budget (HTTP 503): narrow it",
     "index_unavailable": "no index can be read right now (HTTP 503): retry shortly",
+    "unauthorized": "/replication/ without the shared token (HTTP 401): for replicas only",
+    "not_published": "/replication/: the live generation has no file list yet (HTTP 503)",
     "rate_limited": "too many requests from this client (HTTP 429): wait `Retry-After` seconds",
     "internal_error": "a bug on the server (HTTP 500): it was logged",
 }
