@@ -155,3 +155,35 @@ def test_the_cli_suggests_with_filters(sample_index):
     assert "Asthma" in result.output
     bad = CliRunner().invoke(main, ["suggest", "ast", "--index", str(sample_index), "--limit", "0"])
     assert bad.exit_code == 2
+
+
+def test_typing_a_word_under_filters_keeps_the_facet_counts_letter_after_letter(real_index):
+    """The counts of the first letter's filters are reused for the next letters; a
+    change of filter (or of the words) counts afresh."""
+    from indexer.search.query import parse_params, parse_suggest
+
+    index = SearchIndex(real_index)
+    try:
+        for filters in ({"status": ["RECRUITING"]}, {"status": ["COMPLETED"]}, {"q": ["insulin"]}):
+            for prefix in ("d", "di", "dia", "diab"):
+                got = index.suggest(
+                    parse_suggest(
+                        {"prefix": [prefix], "field": ["condition"], "limit": ["50"], **filters}
+                    )
+                )
+                facet = index.search(
+                    parse_params(
+                        {
+                            **filters,
+                            "facets": ["condition"],
+                            "facet_prefix": [prefix],
+                            "facet_limit": ["500"],
+                        }
+                    )
+                ).facets["condition"]
+                counts = {item["value"]: item["count"] for item in facet}
+                assert got["suggestions"], (filters, prefix)
+                for item in got["suggestions"]:
+                    assert item["count"] == counts[item["value"]], (filters, prefix, item)
+    finally:
+        index.close()

@@ -119,17 +119,21 @@ class FacetColumn:
         pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
         return np.bincount(self.codes[pairs], minlength=n)
 
-    def counts_of(self, codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """How many masked documents (every live one when `mask` is None) have each of
-        the values `codes`: autocomplete counts a few values of a large facet, so it
-        reads only those values' documents, unless they are a large share of all."""
-        if mask is None:
-            return self._totals[codes]
+    def totals_of(self, codes: np.ndarray) -> np.ndarray:
+        """How many live documents have each of the values `codes` (counted at prepare)."""
+        return self._totals[codes]
+
+    def pairs_of(self, codes: np.ndarray) -> int:
+        """How many (document, value) pairs the values `codes` have in all."""
+        return int((self.value_starts[codes + 1] - self.value_starts[codes]).sum())
+
+    def counts_of(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """How many masked documents have each of the values `codes`, reading only those
+        values' documents: for the few values of a long typed prefix, much cheaper than
+        counting the whole facet."""
         starts = self.value_starts[codes]
         lengths = self.value_starts[codes + 1] - starts
         total = int(lengths.sum())
-        if total > len(self.docs) // 4:
-            return self.counts(mask)[codes]
         if total == 0:
             return np.zeros(len(codes), dtype=np.int64)
         ends = np.cumsum(lengths)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ class Snapshot:
         self.users = 0
         self.retired = False
         self.files = None  # set by SearchIndex: the files_stamp it was opened on
+        # autocomplete's recent filter sets: their documents and counts (autocomplete.py)
+        self.suggest_counts: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
