@@ -213,3 +213,26 @@ def test_a_generation_from_before_replication_is_listed_by_publish(builder):
     listed = source.get("/replication/current", headers=auth).json()
     assert listed["generation"] == 1 and len(listed["canaries"]) == 3
     assert "manifest.json" in listed["files"] and "meta.json" not in listed["files"]
+
+
+def test_a_replica_pulling_every_second_follows_each_publish(builder, tmp_path, start_server):
+    pages, index_dir, source = builder
+    replica_dir = tmp_path / "replica"
+    assert pull(source, replica_dir).returncode == 0
+    replica = start_server(replica_dir, workers=1)
+    args = [CLI, "pull", "--from", source.url, "--index", str(replica_dir), "--every", "1"]
+    loop = subprocess.Popen(
+        args,
+        env={**os.environ, "TRIALSEARCH_REPLICATION_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for number in (2, 3):
+            amend(pages, number)
+            reindex(pages, index_dir, procs=1)
+            wait_for_generation(replica, number)
+        assert loop.poll() is None  # still pulling
+    finally:
+        loop.terminate()
+        loop.wait(timeout=10)
