@@ -82,7 +82,7 @@ def main() -> None:
     def asked(prefix: str, params: dict, cold: bool) -> float:
         if cold:
             with ix.use() as snap:
-                snap.suggest_counts.clear()
+                snap.suggest_filters.clear()
         began = time.perf_counter()
         ix.suggest(parse_suggest({"prefix": [prefix], **params}))
         return (time.perf_counter() - began) * 1000

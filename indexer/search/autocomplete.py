@@ -48,8 +48,9 @@ class SuggestRequest:
 
 
 # (field, filter set) entries kept per snapshot: the filter's documents (a bool per
-# document: 0.56 MB at 560,000) and, once a short prefix needed them, the facet's counts
-CACHED_FILTERS = 16
+# document: 0.56 MB at 560,000) and, once a one-letter prefix needed them, the facet's
+# counts (8 bytes a value: 0.2 MB for interventions at 560,000) — at most ~6 MB a worker
+CACHED_FILTERS = 8
 
 
 def _filter_key(req: SearchRequest, field: str) -> tuple:
@@ -93,17 +94,17 @@ def _top_masked(
 
 def _cached(snap: Snapshot, key: tuple) -> dict[str, Any] | None:
     with snap.lock:
-        counts = snap.suggest_counts.get(key)
-        if counts is not None:
-            snap.suggest_counts.move_to_end(key)
-        return counts
+        seen = snap.suggest_filters.get(key)
+        if seen is not None:
+            snap.suggest_filters.move_to_end(key)
+        return seen
 
 
 def _remember(snap: Snapshot, key: tuple, seen: dict[str, Any]) -> None:
     with snap.lock:
-        snap.suggest_counts[key] = seen
-        while len(snap.suggest_counts) > CACHED_FILTERS:
-            snap.suggest_counts.popitem(last=False)
+        snap.suggest_filters[key] = seen
+        while len(snap.suggest_filters) > CACHED_FILTERS:
+            snap.suggest_filters.popitem(last=False)
 
 
 def parse_suggest(params: Mapping[str, Sequence[str]]) -> SuggestRequest:

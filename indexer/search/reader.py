@@ -48,7 +48,7 @@ class Snapshot:
         self.retired = False
         self.files = None  # set by SearchIndex: the files_stamp it was opened on
         # autocomplete's recent filter sets: their documents and counts (autocomplete.py)
-        self.suggest_counts: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self.suggest_filters: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
