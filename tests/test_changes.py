@@ -271,11 +271,14 @@ def test_an_index_without_history_answers_and_gains_it_at_the_next_reindex(tmp_p
     assert all(first >= mark for first, _ in history(index_dir).values())
 
 
-def test_outcome_and_location_prefixes_search_those_parts_alone(real_index):
+def test_outcome_location_and_eligibility_prefixes_search_those_parts_alone(real_index):
     ix = SearchIndex(real_index)
     try:
-        for prefix, part in (("outcome", "primary_outcomes"), ("location", "locations")):
-            word = "survival" if prefix == "outcome" else "boston"
+        for prefix, part, word in (
+            ("outcome", "primary_outcomes", "survival"),
+            ("location", "locations", "boston"),
+            ("eligibility", "eligibility", "pregnant"),
+        ):
             hits = ix.search(parse_params({"q": [f"{prefix}:{word}"], "per_page": ["50"]}))
             anywhere = ix.search(parse_params({"q": [word], "per_page": ["1"]})).total
             assert 0 < hits.total < anywhere, prefix

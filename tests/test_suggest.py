@@ -24,7 +24,7 @@ def facet_counts(server, field: str, prefix: str, params: dict) -> dict[str, int
 
 
 @pytest.mark.server
-def test_suggest_counts_are_the_facet_counts_under_the_same_filters(real_index, start_server):
+def test_suggest_filters_are_the_facet_counts_under_the_same_filters(real_index, start_server):
     server = start_server(real_index, workers=1)
     api = OpenAPIChecker(server.get("/api/openapi.json").json())
     cases = [

@@ -143,6 +143,7 @@ PART_FIELDS = (
     "countries_text",
     "outcomes_text",
     "locations_text",
+    "eligibility_text",
 )
 SEARCHABLE_FIELDS = (BODY, *PART_FIELDS)
 # `prefix:` words people can type, and the fields each one searches.
@@ -154,6 +155,7 @@ FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
     "country": ("countries_text",),
     "outcome": ("outcomes_text",),
     "location": ("locations_text",),
+    "eligibility": ("eligibility_text",),
 }
 
 
@@ -392,6 +394,7 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
         "countries_text": parts["countries"],
         "outcomes_text": parts["outcomes"],
         "locations_text": _join([_site(loc) for loc in record.locations]),
+        "eligibility_text": parts["eligibility"],
         "spell": _join(
             [
                 record.title,

@@ -106,9 +106,9 @@ PARAMS: tuple[Param, ...] = (
         "text",
         'Words (AND-ed), "phrases", OR, NOT or -word, prefixes title:, condition:, '
         "intervention:, sponsor:, country:, outcome: (primary outcomes), location: "
-        "(facility, city, state). An NCT ID (or its 8 digits) puts that study "
-        "first. Known condition and intervention terms are also searched as their "
-        "synonyms (see `expansions` in the response).",
+        "(facility, city, state), eligibility: (the criteria text). An NCT ID (or its 8 "
+        "digits) puts that study first. Known condition and intervention terms are also "
+        "searched as their synonyms (see `expansions` in the response).",
         "asthma inhaler",
         maximum=MAX_QUERY_CHARS,
         group="query",
