@@ -143,6 +143,7 @@ def test_a_pull_killed_at_any_step_or_offered_a_tampered_file_changes_nothing(
     amend(pages, 3)
     reindex(pages, index_dir, procs=1)
     marker = tmp_path / "failpoint"
+    clients = Clients([replica])
     for point in ("pull_downloading", "pull_verifying", "pull_before_swap"):
         marker.unlink(missing_ok=True)
         env = {"TRIALSEARCH_FAILPOINT": point, "TRIALSEARCH_FAILPOINT_FILE": str(marker)}
@@ -158,6 +159,8 @@ def test_a_pull_killed_at_any_step_or_offered_a_tampered_file_changes_nothing(
         proc.wait()
         assert generation(replica) == 1, point
         assert replica.get("/api/search", params={"q": "asthma"}).status_code == 200
+    clients.finish()
+    assert not clients.errors and set(clients.statuses) == {200}  # none failed meanwhile
 
     # a file that does not match its listing is refused, and the half-copy removed
     store = IndexStore(index_dir)
