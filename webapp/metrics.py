@@ -11,7 +11,6 @@ scrape time, so it is right even when no request has opened the index.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from indexer.search.query import index_status
+from indexer.search.query import index_status, to_epoch
 
 from .state import current_info
 
@@ -78,12 +77,12 @@ class IndexCollector(Collector):
         if info is not None:
             yield _gauge("trialsearch_index_generation", "The live generation", info["generation"])
             yield _gauge("trialsearch_index_documents", "Studies in it", info["documents"])
-            built = _epoch(info["built_at"])
+            built = to_epoch(info["built_at"])
             if built is not None:
                 yield _gauge(
                     "trialsearch_index_age_seconds", "Seconds since it was built", now - built
                 )
-            seen = _epoch(info.get("newest_last_seen_at"))
+            seen = to_epoch(info.get("newest_last_seen_at"))
             if seen is not None:
                 yield _gauge(
                     "trialsearch_data_age_seconds",
@@ -126,16 +125,6 @@ def _reindex(status: dict[str, Any]) -> Iterator[Any]:
                 f"The last successful reindex: {key}",
                 good.get(key) or 0,
             )
-
-
-def _epoch(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

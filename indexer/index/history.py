@@ -56,18 +56,22 @@ def dated(entry: dict[str, Any], now: str) -> dict[str, Any]:
     return {**entry, "first_indexed": entry.get("first_indexed") or now, "changed_at": now}
 
 
-def to_seconds(text: str | None) -> int | None:
-    """An ISO time (Z or an offset; a bare date is midnight UTC) as seconds since
-    2000; None for None or what cannot be read."""
+def to_epoch(text: str | None) -> float | None:
+    """An ISO time (Z or an offset; a naive one or a bare date is UTC) as Unix time;
+    None for None or what cannot be read."""
     if not text:
         return None
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return int((when - EPOCH).total_seconds())
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def to_seconds(text: str | None) -> int | None:
+    """The same time as whole seconds since 2000 (what the history columns hold)."""
+    epoch = to_epoch(text)
+    return None if epoch is None else int(epoch - EPOCH.timestamp())
 
 
 def to_iso(seconds: int) -> str:

@@ -16,6 +16,7 @@ from ..errors import (
     SearchTimeout,
     TrialsearchError,
 )
+from ..index.history import to_epoch
 from ..index.last_run import index_status
 from ..index.replication import published_file, published_listing
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
@@ -42,6 +43,7 @@ from .request import SearchRequest, parse_params
 from .suggest import count as run_search_count
 
 __all__ = [
+    "to_epoch",
     "published_file",
     "published_listing",
     "index_status",
