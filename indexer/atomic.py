@@ -57,6 +57,17 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object a file holds, or {} when it is missing, unreadable, not JSON or
+    not an object: the files written here are state a reader can rebuild or do
+    without (manifests, status, lists), never a reason to fail."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable; a filesystem that cannot is let be."""
     with contextlib.suppress(OSError):

@@ -27,6 +27,7 @@ from indexer.search.query import (
     is_new,
     parse_params,
     time_budget,
+    to_epoch,
 )
 
 from .state import get_index
@@ -123,9 +124,8 @@ def _described(req: SearchRequest) -> str:
 
 
 def _when(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    epoch = to_epoch(text)
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 def _newest(resp: SearchResponse) -> dt.datetime:

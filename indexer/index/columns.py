@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
-from ..atomic import write_atomic
+from ..atomic import read_json_object, write_atomic
 from .history import HISTORY_FIELDS, history_arrays, to_iso
 from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 from .store import MANIFEST
@@ -184,7 +184,7 @@ class Columns:
             self.nct_rank = self._nct_rank(reader)
         if not all(name in self.numbers for name in HISTORY_FIELDS):
             if manifest is None and directory is not None:
-                manifest = _read_manifest(directory)
+                manifest = read_json_object(directory / MANIFEST)
             self.numbers.update(history_arrays(self.nct_rank, manifest or {}))
         for column in self.facets.values():
             column.prepare(self.live)
@@ -304,14 +304,6 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
             }
     except (OSError, KeyError, ValueError):
         return None
-
-
-def _read_manifest(directory: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _all_ids(reader, field: str, text: str) -> np.ndarray:

@@ -10,13 +10,12 @@ written never fails the reindex itself.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_json_atomic
+from ..atomic import read_json_object, write_json_atomic
 from ..errors import IndexUnavailable
 from .store import IndexStore
 
@@ -26,11 +25,7 @@ log = logging.getLogger(__name__)
 
 def read_status(index_dir: Path | str) -> dict[str, Any]:
     """The recorded status; empty when no reindex has recorded one (or it is unreadable)."""
-    try:
-        data = json.loads((Path(index_dir) / STATUS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(Path(index_dir) / STATUS_FILE)
 
 
 def index_status(index_dir: Path | str) -> dict[str, Any]:

@@ -21,7 +21,6 @@ previous one's segments and adds its own), which makes copying simple:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -35,7 +34,7 @@ from whoosh import index as whoosh_index
 from whoosh.query import Term
 
 from .. import failpoints
-from ..atomic import write_json_atomic
+from ..atomic import read_json_object, write_json_atomic
 from ..errors import ReplicationError
 from .store import BUILDING_SUFFIX, GEN_PREFIX, GenerationInfo, IndexStore
 
@@ -71,11 +70,7 @@ def write_file_list(folder: Path, previous: Path | None, canaries: list[str]) ->
 
 
 def read_file_list(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((folder / FILE_LIST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_object(folder / FILE_LIST)
 
 
 def file_digest(path: Path) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.query import Term
 
-from ..atomic import write_json_atomic
+from ..atomic import read_json_object, write_json_atomic
 from ..errors import IndexUnavailable, ReindexLocked
 
 MANIFEST = "manifest.json"  # each generation's pages: file -> size, mtime, hash, NCT ID
@@ -161,11 +161,7 @@ class IndexStore:
         info = info or self.current()
         if info is None:
             return {}
-        try:
-            text = (self.generation_dir(info) / MANIFEST).read_text(encoding="utf-8")
-            return json.loads(text)
-        except (OSError, ValueError):
-            return {}
+        return read_json_object(self.generation_dir(info) / MANIFEST)
 
     def new_generation_dir(self) -> tuple[int, Path]:
         """A fresh, empty folder for the next generation (marked as building)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from ..atomic import write_bytes_atomic
+from ..atomic import read_json_object, write_bytes_atomic
 from ..settings import SETTINGS_BY_NAME
 from .fetch import (
     FetchRefused,
@@ -61,11 +61,8 @@ class SyncReport:
         return asdict(self)
 
 
-def _load_state(pages_dir: Path) -> dict[str, dict[str, str]]:
-    try:
-        return json.loads((pages_dir / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _load_state(pages_dir: Path) -> dict[str, Any]:
+    return read_json_object(pages_dir / STATE_FILE)
 
 
 def _looks_like_html(resp: requests.Response, body: bytes) -> bool:
