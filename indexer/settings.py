@@ -95,9 +95,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_page_bytes", "TRIALSEARCH_MAX_PAGE_BYTES", _positive_int, 4 * MIB,
             "larger pages are skipped", "4 MiB"),
     Setting("synonyms", "TRIALSEARCH_SYNONYMS", str, "",
-            "synonym lists (TSV `preferred, synonym, source, id`), joined with `:`; `none` "
-            "turns expansion off. The MeSH-based lists in `../shared/synonyms/` load the "
-            "same way", "`indexer/search/data/synonyms.tsv`"),
+            "synonym lists (TSV `preferred, synonym, source, id`, or `.tsv.gz`), joined "
+            "with `:`, instead of the built-in ones; `none` turns expansion off",
+            "the built-in lists: the project's lay terms and MeSH 2024 "
+            "(`indexer/search/data/`)"),
+    Setting("cache_dir", "TRIALSEARCH_CACHE_DIR", _path, None,
+            "where synonym lists are compiled once for all processes (memory-mapped "
+            "arrays)", "`$XDG_CACHE_HOME/trialsearch` or `~/.cache/trialsearch`"),
     Setting("public_url", "TRIALSEARCH_PUBLIC_URL", str, "",
             "the service's URL as clients see it, for the OpenAPI `servers` entry; unset: "
             "the relative `/` (never the request's Host header)", "none"),

@@ -26,6 +26,15 @@ EXAMPLE = SHARED / "examples" / "NCT04554719.md"
 REAL_SAMPLE_SIZE = 2000
 
 
+def pytest_configure(config):
+    """Synonym lists compile into a cache folder: the run's own, never the user's home
+    (servers the tests start inherit it)."""
+    if "TRIALSEARCH_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["TRIALSEARCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="trialsearch-test-cache-")
+
+
 def require_shared(path: Path) -> None:
     """Skip where ../shared is absent (a user's machine); fail under CI, where it must be."""
     if path.exists():

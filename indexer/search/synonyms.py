@@ -1,10 +1,13 @@
 """Condition and intervention synonyms: what a searcher's words also mean.
 
-Lists are TSV files (`preferred<TAB>synonym<TAB>source<TAB>id`, one header line),
-named in TRIALSEARCH_SYNONYMS (paths joined with the OS path separator; `none`
-turns expansion off). Without it the project's own short list of lay terms and
-abbreviations (indexer/search/data/synonyms.tsv) is used; the MeSH-based lists in
-../shared/synonyms load the same way.
+Lists are TSV files (`preferred<TAB>synonym<TAB>source<TAB>id`, one header line;
+gzipped when named `.gz`), named in TRIALSEARCH_SYNONYMS (paths joined with the OS
+path separator; `none` turns expansion off). Without it the built-in lists are
+used: the project's own short list of lay terms and abbreviations
+(indexer/search/data/synonyms.tsv) and the MeSH-based condition and intervention
+lists (data/mesh-*.tsv.gz, ../shared/synonyms as they were shipped; NLM's notice is
+in the README). Lists are compiled once per machine into memory-mapped arrays
+(synonym_store.py), so workers share one copy.
 
 Rows sharing an `id` form a group. A query phrase that is a term of a group is
 searched as itself OR the group's other terms, at a lower weight, so exact matches
@@ -18,6 +21,7 @@ rank first:
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -29,10 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..settings import read_setting
+from .synonym_store import Compiled, open_compiled
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIST = Path(__file__).resolve().parent / "data" / "synonyms.tsv"
+DATA = Path(__file__).resolve().parent / "data"
+DEFAULT_LIST = DATA / "synonyms.tsv"
+DEFAULT_LISTS = (DEFAULT_LIST, DATA / "mesh-conditions.tsv.gz", DATA / "mesh-interventions.tsv.gz")
 MAX_PHRASE_WORDS = 6
 MAX_ALTERNATIVES = 6
 SYNONYM_BOOST = 0.5
@@ -73,25 +80,97 @@ class Expansion:
         return {"text": self.text, "alternatives": list(self.alternatives), "kind": self.kind}
 
 
-class SynonymTable:
-    """Phrase → groups, built once per process from the configured lists."""
+class _Lookups:
+    """Phrase look-ups and expansion, over any store of groups: a group is a number or
+    an id, its terms are its preferred heading first, then its true synonyms."""
+
+    def phrase_groups(self, key: str) -> list:
+        raise NotImplementedError
+
+    def abbreviation_groups(self, key: str) -> list:
+        raise NotImplementedError
+
+    def terms(self, group) -> list[str]:
+        raise NotImplementedError
+
+    def names_treatment(self, group) -> bool:
+        """Whether the group came from an intervention list (else a condition one)."""
+        raise NotImplementedError
+
+    def lookup(self, key: str, single_word: bool) -> tuple[list, str]:
+        """The groups a normalised phrase names, and whether as a phrase or an abbreviation."""
+        groups = self.phrase_groups(key)
+        if groups or not single_word:
+            return groups, "synonym"
+        return self.abbreviation_groups(key), "abbreviation"
+
+    def expand(self, words: list[str]) -> list[tuple[int, int, Expansion]]:
+        """Spans (start, end) of `words` that a list knows, longest first, left to right."""
+        keys = [normalise_phrase(w) for w in words]
+        found: list[tuple[int, int, Expansion]] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                key = " ".join(k for k in keys[i : i + n] if k)
+                if not key or not all(keys[i : i + n]):
+                    continue
+                groups, kind = self.lookup(key, n == 1)
+                if groups:
+                    alternatives = self._alternatives(key, groups)
+                    if alternatives:
+                        text = " ".join(words[i : i + n])
+                        found.append((i, i + n, Expansion(text, alternatives, kind)))
+                        i += n
+                        break
+            else:
+                i += 1
+        return found
+
+    def _alternatives(self, key: str, groups: list) -> tuple[str, ...]:
+        """A phrase naming several headings (CVA) is searched as each of them first, then
+        their synonyms in turn: the first heading's synonyms must not crowd out the rest."""
+        out: list[str] = []
+        seen = {_singular(key)}
+        lists = [self.terms(group) for group in groups]
+        for rank in range(max((len(terms) for terms in lists), default=0)):
+            for terms in lists:
+                if rank >= len(terms):
+                    continue
+                term = terms[rank]
+                norm = _singular(normalise_phrase(term))
+                # inverted headings ("Carcinoma, Non-Small-Cell Lung") never stand in text
+                if norm and norm not in seen and "," not in term:
+                    seen.add(norm)
+                    out.append(term)
+                if len(out) >= MAX_ALTERNATIVES:
+                    return tuple(out)
+        return tuple(out)
+
+
+class SynonymTable(_Lookups):
+    """Phrase → groups in dictionaries: how lists are read, and compiled from
+    (synonym_store.py); tests build small ones row by row."""
 
     def __init__(self) -> None:
         self.groups: dict[str, _Group] = {}
         self.phrases: dict[str, set[str]] = defaultdict(set)  # full terms
         self.abbreviations: dict[str, set[str]] = defaultdict(set)
         self.sources: list[str] = []
+        self.treatments: set[str] = set()  # groups first read from an intervention list
+        self._treatment_list = False
 
     @classmethod
     def load(cls, paths: list[Path]) -> SynonymTable:
         table = cls()
         for path in paths:
+            table._treatment_list = "intervention" in path.name.lower()
             table._read(path)
             table.sources.append(str(path))
         return table
 
     def _read(self, path: Path) -> None:
-        with open(path, encoding="utf-8") as handle:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
             header = handle.readline()
             if not header.startswith("preferred\t"):
                 raise ValueError(f"{path}: the first line must be preferred<TAB>synonym<TAB>…")
@@ -111,6 +190,8 @@ class SynonymTable:
         if group is None:
             group = self.groups[ident] = _Group(preferred)
             group.exact.append(preferred)
+            if self._treatment_list:
+                self.treatments.add(ident)
             self.phrases[normalise_phrase(preferred)].add(ident)
         key = normalise_phrase(synonym)
         if not key:
@@ -123,44 +204,45 @@ class SynonymTable:
         if not source.endswith("subconcept") and synonym not in group.exact:
             group.exact.append(synonym)
 
-    def expand(self, words: list[str]) -> list[tuple[int, int, Expansion]]:
-        """Spans (start, end) of `words` that a list knows, longest first, left to right."""
-        keys = [normalise_phrase(w) for w in words]
-        found: list[tuple[int, int, Expansion]] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-                key = " ".join(k for k in keys[i : i + n] if k)
-                if not key or not all(keys[i : i + n]):
-                    continue
-                idents = self.phrases.get(key)
-                kind = "synonym"
-                if not idents and n == 1:
-                    idents, kind = self.abbreviations.get(key), "abbreviation"
-                if idents:
-                    alternatives = self._alternatives(key, idents)
-                    if alternatives:
-                        text = " ".join(words[i : i + n])
-                        found.append((i, i + n, Expansion(text, alternatives, kind)))
-                        i += n
-                        break
-            else:
-                i += 1
-        return found
+    def _ordered(self, idents: set[str] | None) -> list[str]:
+        return sorted(idents or (), key=lambda g: (self.groups[g].preferred.lower(), g))
 
-    def _alternatives(self, key: str, idents: set[str]) -> tuple[str, ...]:
-        out: list[str] = []
-        seen = {key}
-        for ident in sorted(idents, key=lambda g: self.groups[g].preferred.lower()):
-            for term in self.groups[ident].exact:
-                norm = normalise_phrase(term)
-                # inverted headings ("Carcinoma, Non-Small-Cell Lung") never stand in text
-                if norm and norm not in seen and "," not in term:
-                    seen.add(norm)
-                    out.append(term)
-                if len(out) >= MAX_ALTERNATIVES:
-                    return tuple(out)
-        return tuple(out)
+    def phrase_groups(self, key: str) -> list[str]:
+        return self._ordered(self.phrases.get(key))
+
+    def abbreviation_groups(self, key: str) -> list[str]:
+        return self._ordered(self.abbreviations.get(key))
+
+    def terms(self, group: str) -> list[str]:
+        return self.groups[group].exact
+
+    def names_treatment(self, group: str) -> bool:
+        return group in self.treatments
+
+
+class CompiledTable(_Lookups):
+    """The same look-ups over compiled, memory-mapped arrays (synonym_store.py)."""
+
+    def __init__(self, compiled: Compiled, sources: list[str]) -> None:
+        self.compiled = compiled
+        self.sources = sources
+        self.phrase_groups = compiled.phrase_groups  # type: ignore[method-assign]
+        self.abbreviation_groups = compiled.abbreviation_groups  # type: ignore[method-assign]
+        self.terms = compiled.terms  # type: ignore[method-assign]
+        self.names_treatment = compiled.names_treatment  # type: ignore[method-assign]
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return self.compiled.groups, self.compiled.phrases, self.compiled.abbreviations
+
+
+def _singular(phrase: str) -> str:
+    """`heart attacks` as `heart attack`: a plural is found by the stemmer anyway, so it
+    must not take one of the few alternatives a phrase is searched as."""
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in phrase.split()
+    )
 
 
 def _is_abbreviation(term: str, source: str) -> bool:
@@ -175,37 +257,48 @@ def _is_abbreviation(term: str, source: str) -> bool:
     )
 
 
-_CACHE: dict[tuple[str, ...], SynonymTable] = {}
+_CACHE: dict[tuple[str, ...], _Lookups] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def configured_paths(env: Mapping[str, str] | None = None) -> list[Path]:
-    """The lists TRIALSEARCH_SYNONYMS names, the built-in one by default, none for `none`.
+    """The lists TRIALSEARCH_SYNONYMS names, the built-in ones by default, none for `none`.
 
     Read at each call, not once: the lists are cached by their paths (`get_table`), so
     this costs a dictionary look-up, and a process may switch lists without a restart.
     """
     value = read_setting("synonyms", env)
     if not value.strip():
-        return [DEFAULT_LIST]
+        return list(DEFAULT_LISTS)
     if value.strip().lower() == "none":
         return []
     return [Path(p) for p in value.split(os.pathsep) if p.strip()]
 
 
-def get_table(paths: list[Path] | None = None) -> SynonymTable:
-    """The table for these lists, read once per process (a missing file is an error)."""
+def get_table(paths: list[Path] | None = None) -> _Lookups:
+    """The table for these lists, opened once per process (a missing file is an error):
+    compiled and memory-mapped, or read into memory when the cache cannot be written."""
     paths = configured_paths() if paths is None else paths
     key = tuple(str(p) for p in paths)
     with _CACHE_LOCK:
         table = _CACHE.get(key)
         if table is None:
-            table = _CACHE[key] = SynonymTable.load(paths)
-            log.info(
-                "synonyms: %d groups, %d phrases, %d abbreviations from %s",
-                len(table.groups),
-                len(table.phrases),
-                len(table.abbreviations),
-                ", ".join(key) or "no list",
-            )
+            table = _open(list(paths))
+            _CACHE[key] = table
         return table
+
+
+def _open(paths: list[Path]) -> _Lookups:
+    if not paths:
+        return SynonymTable()
+    compiled = open_compiled(paths, SynonymTable.load)
+    if compiled is None:
+        return SynonymTable.load(paths)
+    log.info(
+        "synonyms: %d groups, %d phrases, %d abbreviations from %s",
+        compiled.groups,
+        compiled.phrases,
+        compiled.abbreviations,
+        ", ".join(str(p) for p in paths),
+    )
+    return CompiledTable(compiled, [str(p) for p in paths])
