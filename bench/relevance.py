@@ -1,6 +1,7 @@
 """Relevance on real studies: do the right ones come first for the ways people search?
 
     python bench/relevance.py [--limit N] [--label NAME] [--synonyms FILE ...] [--exact]
+                              [--patients-only | --no-patients]
 
 Builds query sets from the real records in ../shared/corpus (deterministic with
 --seed), indexes their rendered pages in a temp folder (or --index DIR, kept), runs
@@ -17,6 +18,11 @@ The sets:
   that has both;
 - lay: a synonym of a study's condition from the MeSH-based list that appears nowhere
   in that study's page text; relevant = every study with a condition of that group.
+
+Then the patient sets (bench/patients.py): TREC 2022 and SIGIR 2016 patient
+descriptions with judged trials, judged-only NDCG@10 and P@10 for keywords and
+patient mode beside a plain BM25 baseline (rank_bm25) computed in the same run.
+Synonyms: the built-in default unless --synonyms names lists.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CORPUS, SHARED, machine, render_real_pages, write_result  # noqa: E402
+from patients import baseline_text, evaluate_patients, print_table  # noqa: E402
 
 from indexer.index.build import reindex  # noqa: E402
 from indexer.search.query import SearchIndex  # noqa: E402
@@ -282,23 +289,28 @@ def main() -> int:
         "--synonyms",
         nargs="*",
         type=Path,
-        help="synonym TSV files for TRIALSEARCH_SYNONYMS (default: the shared MeSH lists)",
+        help="synonym TSV files for TRIALSEARCH_SYNONYMS (default: none set, the built-in lists)",
     )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--patients-only", action="store_true", help="only the patient sets")
+    which.add_argument("--no-patients", action="store_true", help="only the known-item sets")
     args = parser.parse_args()
     if not CORPUS.exists():
         print(f"{CORPUS} not found: this benchmark needs ../shared/corpus", file=sys.stderr)
         return 2
-    synonyms = args.synonyms
-    if synonyms is None:
-        synonyms = [
-            SHARED / "synonyms" / "conditions.tsv",
-            SHARED / "synonyms" / "interventions.tsv",
-        ]
-    os.environ["TRIALSEARCH_SYNONYMS"] = os.pathsep.join(str(p) for p in synonyms)
+    synonyms = args.synonyms or []
+    if synonyms:
+        os.environ["TRIALSEARCH_SYNONYMS"] = os.pathsep.join(str(p) for p in synonyms)
+    else:
+        os.environ.pop("TRIALSEARCH_SYNONYMS", None)
 
     records = load_records(args.limit or None)
     rng = random.Random(args.seed)
-    sets = {name: make(records, rng, args.per_set) for name, make in SETS.items()}
+    sets = (
+        {}
+        if args.patients_only
+        else {name: make(records, rng, args.per_set) for name, make in SETS.items()}
+    )
 
     with tempfile.TemporaryDirectory(prefix="trialsearch-relevance-") as tmp:
         index_dir = args.index or Path(tmp) / "index"
@@ -308,6 +320,11 @@ def main() -> int:
             print(f"indexed {report.documents} studies in {report.seconds:.0f} s")
         index = SearchIndex(index_dir)
         results = {name: evaluate(index, queries, args.exact) for name, queries in sets.items()}
+        patients = {}
+        if not args.no_patients:
+            patients = evaluate_patients(
+                index, records, parse_params, lambda rec: baseline_text(rec, _list)
+            )
         index.close()
 
     scored = [r for name, r in results.items() if name != "cond_interv" and r["queries"]]
@@ -320,10 +337,11 @@ def main() -> int:
         "exact": args.exact,
         "records": len(records),
         "seed": args.seed,
-        "synonyms": [str(p) for p in synonyms],
+        "synonyms": [str(p) for p in synonyms] or "built-in default",
         "machine": machine(),
         "sets": results,
         "overall_mrr@10": round(overall, 3),
+        "patients": patients,
     }
     path = write_result(f"relevance-{args.label}", data)
     print(f"\n{'set':<12} {'n':>4} {'s@1':>6} {'s@3':>6} {'s@10':>6} {'MRR@10':>7} {'P@10':>6}")
@@ -333,6 +351,8 @@ def main() -> int:
             f"{r['success@10']:>6.3f} {r['mrr@10']:>7.3f} {r['precision@10']:>6.3f}"
         )
     print(f"overall MRR@10 (all sets but cond_interv): {overall:.3f}")
+    if patients:
+        print_table(patients)
     print(f"written to {path}")
     for name, r in results.items():
         for miss in r["misses"][:5]:

@@ -167,8 +167,10 @@ class ReplicationError(TrialsearchError):
 API_ERROR_CODES: dict[str, str] = {
     "unknown_parameter": "a parameter the API does not take; `allowed` lists them",
     "repeated_parameter": "a parameter given twice that takes one value",
-    "query_too_long": "the text is over its length limit",
-    "too_many_terms": "more than 32 words (repeats count): shorten the text",
+    "query_too_long": "the text is over its length limit (keywords: 500 characters; a "
+    "patient description, mode=patient: 4,000)",
+    "too_many_terms": "more than 32 words in keyword mode (repeats count): shorten the "
+    "text, or send a description with mode=patient",
     "wildcard_too_broad": "a prefix* of fewer than 3 letters",
     "slop_too_large": "a phrase window above ~20",
     "query_too_costly": "words that most studies hold, so many that the query would "
@@ -181,6 +183,7 @@ API_ERROR_CODES: dict[str, str] = {
     "invalid_date": "a date that is not YYYY-MM-DD or YYYY-MM, or not a real day",
     "invalid_age": "age is not a plain number of years 0-150",
     "invalid_order": "order is not asc or desc",
+    "invalid_mode": "mode is not auto, keywords or patient",
     "invalid_format": "format is not json or md",
     "out_of_range": "a number outside its limits (the message says them)",
     "page_too_deep": "page × per_page over 10,000: narrow the search instead",
@@ -189,6 +192,7 @@ API_ERROR_CODES: dict[str, str] = {
     "`allowed` lists the vocabulary or the close values",
     "unknown_sort": "a sort field that does not exist; `allowed` lists them",
     "missing_prefix": "/api/suggest without `prefix` (the text typed so far)",
+    "missing_description": "MCP match_patient without a description, age, sex or conditions",
     "export_too_large": "an export of more than 50,000 studies: add filters",
     "invalid_body": "a POST body that is not a JSON object",
     "invalid_value": "a POST body value that is not a string, number, true/false or list",

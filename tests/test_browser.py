@@ -197,3 +197,49 @@ def test_sorting_by_what_changed_marks_new_studies_and_offers_the_feed(browser, 
     assert "2000-01-01" in chip.text
     chip.click()
     wait_for(driver, lambda d: "changed_since" not in d.current_url)
+
+
+PATIENT = (
+    "A 9-year-old girl with asthma, using an inhaler twice a day. "
+    "She denies smoking and has no history of diabetes."
+)
+
+
+def test_describing_a_patient_shows_what_was_read_and_why_each_study_is_listed(
+    browser, sample_server
+):
+    driver = browser
+    driver.get(sample_server.url + "/")
+    driver.find_element("id", "q").send_keys("asthma")
+    driver.find_element("id", "patient-toggle").click()  # the box becomes a text area
+    box = driver.find_element("id", "q")
+    assert box.tag_name == "textarea" and box.get_attribute("value") == "asthma"
+    box.clear()
+    box.send_keys(PATIENT)
+    driver.find_element("css selector", ".searchbar button[type=submit]").click()
+    wait_for(driver, lambda d: d.find_elements("id", "patient-reading"))
+    reading = driver.find_element("id", "patient-reading").text
+    assert "age 9" in reading and "female" in reading and "asthma" in reading.lower()
+    assert "smoking" in reading  # denied, and said so
+    assert driver.find_element("id", "q").get_attribute("value") == PATIENT  # kept to edit
+    why = [w.text for w in driver.find_elements("css selector", ".hit .why")]
+    assert why and "Matches: asthma" in why[0].replace("Asthma", "asthma")
+    driver.save_screenshot(str(ARTIFACTS / "patient.png"))
+    driver.find_element("id", "eligible-only").click()
+    wait_for(driver, lambda d: "eligible_only=true" in d.current_url)
+    assert not driver.find_elements("css selector", ".hit .why .excludes")
+
+
+def test_describing_a_patient_works_without_javascript(browser, sample_server):
+    driver = browser
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        driver.get(sample_server.url + "/")
+        driver.find_element("id", "patient-toggle").click()
+        driver.find_element("id", "q").send_keys(PATIENT)
+        driver.find_element("css selector", ".searchbar button[type=submit]").click()
+        wait_for(driver, lambda d: d.find_elements("id", "patient-reading"))
+        assert driver.find_element("id", "q").tag_name == "textarea"  # posted, shown again
+        assert "age 9" in driver.find_element("id", "patient-reading").text
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

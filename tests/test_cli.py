@@ -117,6 +117,35 @@ def test_search_prints_results_and_json(tmp_path):
     assert bad.returncode == 2 and "'NOPE' is not a value of 'status'" in bad.stderr
 
 
+def test_search_reads_a_patient_description_from_the_line_or_a_file(tmp_path):
+    pages = good_pages(tmp_path / "pages")
+    run("reindex", "--pages", str(pages), "--index", str(tmp_path / "ix"))
+    text = "A 70-year-old woman with knee osteoarthritis. She has no asthma."
+    line = run("search", "--patient", text, "--index", str(tmp_path / "ix"))
+    assert line.returncode == 0, line.stderr
+    assert "Read as a patient: age 70, female" in line.stdout
+    assert "not counted (denied): asthma" in line.stdout
+    assert "NCT00000002" in line.stdout and "NCT00000001" not in line.stdout
+    assert "age EXCLUDES the patient" in line.stdout  # 18–65: listed, with the reason
+    described = tmp_path / "patient.txt"
+    described.write_text(text, encoding="utf-8")
+    data = json.loads(
+        run(
+            "search",
+            "--patient-file",
+            str(described),
+            "--eligible-only",
+            "--json",
+            "--index",
+            str(tmp_path / "ix"),
+        ).stdout  # fmt: skip
+    )
+    assert data["mode"] == "patient" and data["patient"]["age"] == 70
+    assert data["total"] == 0  # the one knee study admits 18–65 only
+    clash = run("search", "--patient", "--mode", "keywords", "x", "--index", str(tmp_path / "ix"))
+    assert clash.returncode == 2
+
+
 def test_help_explains_every_command():
     for command in ("reindex", "stats", "search", "serve", "sample"):
         result = run(command, "--help")

@@ -150,15 +150,22 @@ def test_replaced_files_are_readable_by_others_and_keep_their_mode(tmp_path):
 
 
 def test_repeated_words_count_against_the_word_limit(client):
-    resp = client.get("/api/search", query_string={"q": "the " * 33})
+    keywords = {"q": "the " * 33, "mode": "keywords"}
+    resp = client.get("/api/search", query_string=keywords)
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "too_many_terms"
-    assert client.get("/api/search", query_string={"q": "the " * 32}).status_code == 200
+    assert client.get("/api/search", query_string={**keywords, "q": "the " * 32}).status_code == 200
+
+
+def test_past_the_keyword_limits_a_text_is_read_as_a_description_not_refused(client):
+    resp = client.get("/api/search", query_string={"q": "the " * 33})
+    assert resp.status_code == 200
+    assert resp.get_json()["mode"] == "patient"
 
 
 def test_many_unknown_words_are_not_corrected_but_a_typo_still_is(client):
     nonsense = " ".join(f"zq{chr(97 + i)}xvbnmwq" for i in range(20))
-    resp = client.get("/api/search", query_string={"q": nonsense}).get_json()
+    resp = client.get("/api/search", query_string={"q": nonsense, "mode": "keywords"}).get_json()
     assert resp["total"] == 0 and resp["suggestion"] is None
     typo = client.get("/api/search", query_string={"q": "asthmma"}).get_json()
     assert typo["suggestion"] == "asthma"

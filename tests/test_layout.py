@@ -30,7 +30,9 @@ def test_an_index_built_before_the_move_answers_as_it_did(old_index):
     try:
         for q, answer in expected.items():
             digest = ix.search(parse_params({"q": [q]})).digest()
-            # recorded before `suggestion` was part of a digest: compare what was recorded
+            # recorded before `suggestion` was part of a digest and before the age_group
+            # facet (derived when opened): compare what was recorded
+            digest["facets"] = {name: digest["facets"][name] for name in answer["facets"]}
             assert {key: digest[key] for key in answer} == answer, q
         assert ix.check()["documents"] == 12
     finally:

@@ -22,13 +22,15 @@ from pagemaker import pages_for, write_pages
 
 pytestmark = pytest.mark.server
 TRIALSEARCH = str(Path(sys.executable).with_name("trialsearch"))
-TOOLS = {"search_trials", "count_trials", "list_facet_values", "get_trial", "explain_query"}
+TOOLS = {"search_trials", "count_trials", "list_facet_values", "get_trial", "explain_query",
+         "match_patient"}  # fmt: skip
 CALLS = {
     "search_trials": {"q": "asthma", "status": ["RECRUITING", "COMPLETED"], "per_page": 3},
     "count_trials": {"q": "asthma", "age": 40},
     "list_facet_values": {"facet": "sponsor", "prefix": "ma"},
     "get_trial": {"nct_id": "nct90000001"},
     "explain_query": {"q": "the heart attack NCT90000001"},
+    "match_patient": {"description": "A 9-year-old girl with asthma. She denies smoking."},
 }
 
 
@@ -79,7 +81,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_catalog_lists_five_read_only_tools_with_schemas_and_examples(sample_index):
+def test_the_catalog_lists_six_read_only_tools_with_schemas_and_examples(sample_index):
     tools = call(lambda: stdio(sample_index), lambda c: c.list_tools()).tools
     assert {tool.name for tool in tools} == TOOLS
     for tool in tools:
@@ -91,7 +93,7 @@ def test_the_catalog_lists_five_read_only_tools_with_schemas_and_examples(sample
         [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
     )
     # what an agent pays for in every conversation (README: "For agents")
-    assert len(catalog.encode()) < 20_000, len(catalog.encode())
+    assert len(catalog.encode()) < 24_000, len(catalog.encode())
 
 
 def test_every_tool_answers_with_structured_content_valid_against_its_schema(sample_index):
@@ -190,3 +192,29 @@ def test_the_server_follows_a_new_generation(tmp_path):
     before, after = call(lambda: stdio(tmp_path / "ix"), work)
     assert (before["total"], after["total"]) == (3, 5)
     assert after["index"]["generation"] > before["index"]["generation"]
+
+
+def test_match_patient_says_what_it_read_and_why_each_study_matched(sample_index, sample_server):
+    args = {"description": "She has asthma and denies smoking.", "age": 9, "sex": "FEMALE"}
+    result = call(lambda: stdio(sample_index), lambda c: c.call_tool("match_patient", args))
+    assert not result.is_error, result.content
+    found = result.structured_content
+    assert (found["read"]["age"], found["read"]["sex"]) == (9, "FEMALE")  # stated: they win
+    assert "asthma" in [c.lower() for c in found["read"]["concepts"]]
+    assert any("smoking" in text for text in found["read"]["negated"])
+    first = found["hits"][0]
+    assert first["why"]["age_ok"] is True and "asthma" in [
+        c.lower() for c in first["why"]["concepts"]
+    ]
+    excluded = [False in (hit["why"]["age_ok"], hit["why"]["sex_ok"]) for hit in found["hits"]]
+    assert excluded == sorted(excluded)  # every study excluding a 9-year-old girl comes last
+    api = sample_server.get(
+        "/api/search",
+        params={"q": "A 9-year-old woman. She has asthma and denies smoking.", "mode": "patient"},
+    ).json()
+    assert found["total"] == api["total"] > 0
+
+
+def test_match_patient_without_anything_to_read_is_a_typed_error(sample_index):
+    result = call(lambda: stdio(sample_index), lambda c: c.call_tool("match_patient", {}))
+    assert error_of(result)["code"] == "missing_description"

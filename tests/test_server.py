@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from indexer.index.build import full_build
 from indexer.search.request import ALLOWED_PARAMS
@@ -93,7 +94,7 @@ def test_search_answers_everything_in_one_call(sample_server):
         ("start_date_from=2020-99", "invalid_date", "start_date_from"),
         ("sort=best", "unknown_sort", "sort"),
         ("country=Atlantis", "unknown_value", "country"),
-        ("q=" + "x" * 600, "query_too_long", "q"),
+        ("q=" + "x" * 4001, "query_too_long", "q"),
     ],
 )
 def test_bad_parameters_get_400_with_the_json_error_shape(sample_server, api, query, code, param):
@@ -202,9 +203,24 @@ def test_health_is_503_without_an_index(tmp_path, start_server):
 
 def test_the_page_says_what_synonyms_were_searched_and_offers_exact(sample_server):
     page = sample_server.get("/search", params={"q": "heart attack"}).text
-    assert 'id="expansions"' in page and "myocardial infarction" in page
+    assert 'id="expansions"' in page and "myocardial infarction" in page.lower()
     assert "/search?q=heart+attack&amp;exact=true" in page
     exact = sample_server.get("/search", params={"q": "heart attack", "exact": "true"}).text
     assert "Synonyms are off" in exact and 'name="exact" value="true"' in exact
     api = sample_server.get("/api/search", params={"q": "heart attack", "exact": "true"}).json()
     assert api["expansions"] == [] and api["query"]["exact"] is True
+
+
+def test_the_page_reads_a_patient_description_posted_or_linked(sample_server):
+    text = "A 9-year-old girl with asthma. She denies smoking."
+    posted = requests.post(sample_server.url + "/search", data={"q": text, "mode": "patient"})
+    assert posted.status_code == 200
+    assert 'id="patient-reading"' in posted.text and "age 9" in posted.text
+    assert '<textarea id="q"' in posted.text and 'method="post"' in posted.text
+    assert 'id="eligible-only"' in posted.text and 'id="as-keywords"' in posted.text
+    linked = sample_server.get("/search", params={"q": text, "mode": "patient"})
+    assert linked.text.count('class="why"') == posted.text.count('class="why"') > 0
+    keywords = sample_server.get("/search", params={"q": "asthma"}).text
+    assert 'id="patient-reading"' not in keywords and '<input id="q"' in keywords
+    too_long = requests.post(sample_server.url + "/search", data={"q": "x" * 4001})
+    assert too_long.status_code == 400 and "4000" in too_long.text.replace(",", "")

@@ -28,6 +28,7 @@ from indexer.search.query import (
     FACETS,
     PARAMS,
     Param,
+    ParamError,
     SearchIndex,
     TrialsearchError,
     parse_params,
@@ -118,6 +119,43 @@ class SearchResult(Lean):
     expansions: list[Expansion]
     suggestion: str | None
     criteria: dict[str, Any] = Field(description="The request as understood, defaults filled")
+    index: IndexInfo
+
+
+class Why(Lean):
+    age_ok: bool | None = Field(description="null: no age read or given")
+    sex_ok: bool | None
+    concepts: list[str] = Field(description="The patient's concepts the study holds")
+
+
+class PatientHit(Lean):
+    nct_id: str
+    title: str
+    overall_status: str | None
+    phases: list[str]
+    conditions: list[str]
+    canonical_url: str | None
+    why: Why
+
+
+class Reading(Lean):
+    """What was read from the description: check it, and correct with age/sex."""
+
+    age: float | None
+    age_text: str | None
+    sex: str | None
+    sex_text: str | None
+    concepts: list[str] = Field(description="Conditions, findings, treatments named")
+    negated: list[str] = Field(description="Denied: not counted")
+
+
+class PatientMatches(Lean):
+    total: int
+    page: int
+    per_page: int
+    read: Reading
+    hits: list[PatientHit]
+    criteria: dict[str, Any]
     index: IndexInfo
 
 
@@ -215,8 +253,30 @@ def _tool_error(exc: TrialsearchError) -> ToolError:
     return ToolError(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
 
 
-FILTERS = [p.name for p in PARAMS if p.group in ("query", "facet", "range")]
+PATIENT_ONLY = ("mode", "eligible_only")  # match_patient's, not the other tools'
+FILTERS = [
+    p.name for p in PARAMS if p.group in ("query", "facet", "range") and p.name not in PATIENT_ONLY
+]
 SEARCH_ARGS = [*FILTERS, "sort", "order", "page", "per_page", "fields", "facets", "facet_limit"]
+# match_patient: the patient's own age and sex replace the filters of those names
+PATIENT_FILTERS = ["status", "phase", "study_type", "country"]
+PATIENT_FIELDS = ["title", "overall_status", "phases", "conditions", "canonical_url"]
+_SEX_WORDS = {"FEMALE": "woman", "MALE": "man"}
+
+
+def patient_text(
+    description: str | None, age: float | None, sex: str | None, conditions: list[str] | None
+) -> str:
+    """The description match_patient searches: the one given, after what the agent
+    states outright (age, sex, conditions), which the reading then takes first."""
+    stated = []
+    if age is not None or sex:
+        who = _SEX_WORDS.get((sex or "").upper(), "patient")
+        stated.append(f"A {age:g}-year-old {who}" if age is not None else f"A {who}")
+    if conditions:
+        stated.append(("with " if stated else "With ") + ", ".join(conditions))
+    head = " ".join(stated)
+    return ". ".join(part for part in (head, (description or "").strip()) if part)
 
 
 def build_server(index: SearchIndex) -> MCPServer:
@@ -293,6 +353,37 @@ def build_server(index: SearchIndex) -> MCPServer:
             total=resp.total,
         )
 
+    def match_patient(
+        description: str | None = None,
+        age: float | None = None,
+        sex: Literal["FEMALE", "MALE"] | None = None,
+        conditions: list[str] | None = None,
+        **arguments: Any,
+    ) -> PatientMatches:
+        text = patient_text(description, age, sex, conditions)
+        if not text:
+            raise _tool_error(
+                ParamError(
+                    "missing_description",
+                    "give a description, or the patient's age, sex and conditions",
+                    "description",
+                )
+            )
+        arguments.update(q=text, mode="patient", fields=PATIENT_FIELDS, facets="none")
+        req, resp = run(arguments)
+        return PatientMatches(
+            total=resp.total,
+            page=resp.page,
+            per_page=resp.per_page,
+            read=Reading(
+                **{k: v for k, v in resp.patient.items() if k not in ("concepts", "words")},
+                concepts=[concept["text"] for concept in resp.patient["concepts"]],
+            ),
+            hits=[PatientHit(**hit) for hit in resp.results],
+            criteria=_criteria(resp.query),
+            index=resp.index,
+        )
+
     def add(func: Any, description: str, parameters: list[Any], returns: Any) -> None:
         _with_signature(func, parameters, returns)
         server.add_tool(func, name=func.__name__, description=description, annotations=READ_ONLY)
@@ -337,6 +428,23 @@ def build_server(index: SearchIndex) -> MCPServer:
         ],
         FacetValues,
     )
+    add(
+        match_patient,
+        "Trials for a patient, from a description (up to 4,000 characters) and/or age, "
+        "sex, conditions (these win). Denied findings do not count; studies excluding the "
+        "patient's age or sex come last (eligible_only: none). Returns what was read and, "
+        'per hit, why (age_ok, sex_ok, concepts). E.g. {"description": "A 45-year-old man '
+        'with glioma, s/p radiation; no diabetes."}.',
+        [
+            _keyword("description", Annotated[str | None, Field(max_length=4000)], None),
+            _keyword("age", Annotated[float | None, Field(ge=0, le=150)], None),
+            _keyword("sex", Literal["FEMALE", "MALE"] | None, None),
+            _keyword("conditions", list[str] | None, None),
+            *_arguments(["eligible_only"]),
+            *_arguments([*PATIENT_FILTERS, "page", "per_page"], described=False),
+        ],
+        PatientMatches,
+    )
     server.add_tool(get_trial, description=get_trial.__doc__, annotations=READ_ONLY)
     add(
         explain_query,
@@ -346,6 +454,12 @@ def build_server(index: SearchIndex) -> MCPServer:
         Explanation,
     )
     return server
+
+
+def _keyword(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
 
 
 def _drop_argument_titles(server: MCPServer, name: str) -> None:

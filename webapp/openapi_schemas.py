@@ -80,6 +80,19 @@ def component_schemas() -> dict[str, Any]:
                 },
             },
             "score": {"type": ["number", "null"]},
+            "why": {
+                "type": "object",
+                "description": "Patient mode only: the study's age and sex bounds against "
+                "the patient's as read (null: not read from the description), and the "
+                "description's concepts the study holds.",
+                "required": ["age_ok", "sex_ok", "concepts"],
+                "properties": {
+                    "age_ok": {"type": ["boolean", "null"]},
+                    "sex_ok": {"type": ["boolean", "null"]},
+                    "concepts": _STR_LIST,
+                },
+                "additionalProperties": False,
+            },
             "snippet": {
                 "type": "string",
                 "description": "HTML-escaped text; only <mark> tags are markup.",
@@ -102,6 +115,8 @@ def component_schemas() -> dict[str, Any]:
             "pinned",
             "expansions",
             "truncated_facets",
+            "mode",
+            "patient",
         ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
@@ -151,6 +166,44 @@ def component_schemas() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
             },
+            "mode": {
+                "type": "string",
+                "enum": ["keywords", "patient"],
+                "description": "How q was read (mode=auto picks one).",
+            },
+            "patient": {
+                "description": "Patient mode: what was read from the description, so it can "
+                "be checked and corrected (null in keyword mode).",
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/PatientReading"}],
+            },
+        },
+        "additionalProperties": False,
+    }
+    patient_reading = {
+        "type": "object",
+        "required": ["age", "age_text", "sex", "sex_text", "concepts", "words", "negated"],
+        "properties": {
+            "age": {"type": ["number", "null"], "description": "Years (a 3-month-old: 0.25)."},
+            "age_text": _NULL_STR,
+            "sex": {"type": ["string", "null"], "enum": ["FEMALE", "MALE", None]},
+            "sex_text": _NULL_STR,
+            "concepts": {
+                "type": "array",
+                "description": "Conditions, findings and treatments named, weighed most.",
+                "items": {
+                    "type": "object",
+                    "required": ["text", "kind", "source", "synonyms"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["condition", "treatment"]},
+                        "source": {"type": "string", "enum": ["synonyms", "index"]},
+                        "synonyms": _STR_LIST,
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            "words": {**_STR_LIST, "description": "Other words searched, at a low weight."},
+            "negated": {**_STR_LIST, "description": "Denied text: not counted for a study."},
         },
         "additionalProperties": False,
     }
@@ -212,6 +265,7 @@ def component_schemas() -> dict[str, Any]:
         "IndexInfo": index_info,
         "Hit": hit,
         "SearchResponse": search_response,
+        "PatientReading": patient_reading,
         "Error": error,
         "Study": record,
         "SuggestResponse": {

@@ -149,6 +149,10 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         # synonyms: say what was also searched, and offer the other way round
         "exact_url": _url([*_without(base, "exact"), ("exact", "true")]),
         "synonyms_url": _url(_without(base, "exact")),
+        # patient mode: the reading can be corrected by searching the other way
+        "keywords_url": _url([*_without(base, "mode"), ("mode", "keywords")]),
+        "eligible_url": _url([*_without(base, "eligible_only"), ("eligible_only", "true")]),
+        "all_studies_url": _url(_without(base, "eligible_only")),
         "feed_url": _url(_feed_params(params), "/search.atom"),
         # mark what is new or changed when the search is about that
         "show_changes": bool(req.new_since or req.changed_since or req.sort == "changed"),
@@ -181,8 +185,12 @@ def _safe_link_filter(url: str | None) -> str | None:
 
 @bp.get("/")
 @bp.get("/search")
+@bp.post("/search")
 def search_page():
-    args = request.args.to_dict(flat=False)
+    """GET for every state as a link; POST too, for a patient description longer than
+    a URL may be (the form posts in patient mode)."""
+    form = request.form if request.method == "POST" else request.args
+    args = form.to_dict(flat=False)
     try:
         req = parse_params(args)
         # the page lists at most HTML_FACET_VALUES values a facet (a "more" link beyond

@@ -104,6 +104,18 @@ def _raw_params(
     help="Seconds the search may run before it is stopped (exit 7); 0: no budget.  "
     "[default: TRIALSEARCH_REQUEST_BUDGET, 10]",
 )
+@click.option(
+    "--patient",
+    "patient",
+    is_flag=True,
+    help="Read QUERY as a patient description (the same as --mode patient).",
+)
+@click.option(
+    "--patient-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Read the patient description from this file (- for standard input).",
+)
 @_parameter_options
 def search(
     query: tuple[str, ...],
@@ -111,16 +123,25 @@ def search(
     as_json: bool,
     filters: tuple[str, ...],
     budget: float | None,
+    patient: bool,
+    patient_file: Any,
     **options: Any,
 ) -> None:
     """Search the index from the terminal (the same query API as the web and JSON).
 
     QUERY is the `q` parameter; every other parameter of GET /api/search is an
-    option below (repeat a facet option for OR within it).
+    option below (repeat a facet option for OR within it). A patient description
+    ("A 45-year-old man with …") is read as one by --patient or --patient-file.
 
     Exit codes: 0 done; 2 a bad parameter; 5 no index could be read; 7 the search
     ran past its time budget.
     """
+    if patient_file is not None:
+        query = (*query, patient_file.read())
+    if patient or patient_file is not None:
+        if options.get("mode") not in (None, "patient"):
+            fail("--patient reads QUERY as a description: leave out --mode", EXIT_USAGE)
+        options["mode"] = "patient"
     req = parse_params(_raw_params(query, options, filters))
     seconds = read_setting("request_budget") if budget is None else budget
     index = SearchIndex(index_dir)
@@ -153,6 +174,8 @@ def _print(resp: SearchResponse) -> None:
         )
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")
+    if resp.patient is not None:
+        click.echo(_reading_line(resp.patient))
     for hit in resp.results:
         phases = "/".join(hit["phases"]) or "-"
         click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
@@ -161,6 +184,25 @@ def _print(resp: SearchResponse) -> None:
             f"updated {hit['last_update'] or '-'}"
         )
         click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
+        if "why" in hit:
+            click.echo(f"  {_why_line(hit['why'])}")
+
+
+def _reading_line(patient: dict[str, Any]) -> str:
+    """What patient mode read, so a wrong reading can be seen and corrected."""
+    age = f"age {patient['age']:g}" if patient["age"] is not None else "age not read"
+    sex = (patient["sex"] or "sex not read").lower()
+    concepts = ", ".join(c["text"] for c in patient["concepts"]) or "none"
+    line = f"Read as a patient: {age}, {sex}; concepts: {concepts}"
+    if patient["negated"]:
+        line += f"; not counted (denied): {'; '.join(patient['negated'])}"
+    return line
+
+
+def _why_line(why: dict[str, Any]) -> str:
+    said = {True: "ok", False: "EXCLUDES the patient", None: "not known"}
+    matched = ", ".join(why["concepts"]) or "other words only"
+    return f"age {said[why['age_ok']]} · sex {said[why['sex_ok']]} · matched: {matched}"
 
 
 @click.command()

@@ -18,8 +18,9 @@ import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
 from ..atomic import read_json_object, write_atomic
+from .age_groups import AGE_GROUP_VALUES, age_group_pairs
 from .history import HISTORY_FIELDS, history_arrays, to_iso
-from .schema import FACETS, NUMBER_MISSING, NUMERIC_FIELDS
+from .schema import AGE_SCALE, FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 from .store import MANIFEST
 
 MISSING = np.int64(NUMBER_MISSING)
@@ -177,11 +178,15 @@ class Columns:
             self.live = np.zeros(self.size, dtype=bool)
             self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
             self.documents = int(self.live.sum())
-            self.facets = {spec.name: self._facet(reader, spec.field) for spec in FACETS}
+            self.facets = {
+                spec.name: self._facet(reader, spec.field) for spec in FACETS if not spec.derived
+            }
             self.numbers = {
                 name: self._numeric(reader, field) for name, (field, _) in NUMERIC_FIELDS.items()
             }
             self.nct_rank = self._nct_rank(reader)
+        if "age_group" not in self.facets:
+            self.facets["age_group"] = self._age_groups()
         if not all(name in self.numbers for name in HISTORY_FIELDS):
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
@@ -232,6 +237,16 @@ class Columns:
             index={v: i for i, v in enumerate(values)},
         )
 
+    def _age_groups(self) -> FacetColumn:
+        """Derived from the age columns (age_groups.py): present in every generation."""
+        bounds = []
+        for name in ("min_age_years", "max_age_years"):
+            col = self.numbers[name]
+            bounds.append(np.where(col == MISSING, np.nan, col / AGE_SCALE))
+        docs, codes = age_group_pairs(bounds[0], bounds[1], self.live)
+        values = list(AGE_GROUP_VALUES)
+        return FacetColumn(values, docs, codes, {v: i for i, v in enumerate(values)})
+
     def _numeric(self, reader, field: str) -> np.ndarray:
         """One segment at a time: Whoosh's MultiColumnReader can iterate short."""
         out = np.full(self.size, MISSING, dtype=np.int64)
@@ -280,6 +295,8 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
             facets = {}
             for spec in FACETS:
                 key = f"facet.{spec.name}"
+                if spec.derived and f"{key}.values" not in data:
+                    continue  # computed on opening (columns saved before it existed)
                 values = json.loads(str(data[f"{key}.values"]))
                 grouped = f"{key}.value_docs" in data  # not in columns saved before 2026-11-30
                 facets[spec.name] = FacetColumn(

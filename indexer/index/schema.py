@@ -7,7 +7,6 @@ shared/WHOOSH.md) so that `Korea, Republic of` stays one country.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import zlib
 from array import array
@@ -32,6 +31,8 @@ from ..pages.vocab import (
     STUDY_TYPES,
     VALUE_LABELS,
 )
+from .acronyms import acronym_text
+from .age_groups import AGE_GROUP_LABELS, AGE_GROUP_VALUES, age_groups
 from .textnorm import (
     SECTION_MARK,
     SectionGaps,
@@ -66,6 +67,7 @@ class FacetSpec:
     values: tuple[str, ...] | None = None
     labels: dict[str, str] = dc_field(default_factory=dict, compare=False)
     listed: bool = True
+    derived: bool = False  # computed from other columns when opened (age_groups.py)
 
     def fold_value(self, value: str) -> str:
         """A requested value as the index spells it (recruiting -> RECRUITING)."""
@@ -93,6 +95,15 @@ FACETS: tuple[FacetSpec, ...] = (
     _closed("study_type", "Study type", False, STUDY_TYPES),
     _closed("intervention_type", "Intervention type", True, INTERVENTION_TYPES),
     _closed("sex", "Sex", False, SEXES),
+    FacetSpec(
+        "age_group",
+        "f_age_group",
+        "Age group",
+        True,
+        AGE_GROUP_VALUES,
+        AGE_GROUP_LABELS,
+        derived=True,
+    ),  # fmt: skip
     _closed("healthy_volunteers", "Healthy volunteers", False, HEALTHY_VOLUNTEERS),
     FacetSpec("country", "f_country", "Country", True),
     FacetSpec("condition", "f_condition", "Condition", True),
@@ -277,7 +288,7 @@ def build_schema() -> fields.Schema:
     text["acronym"] = fields.TEXT(analyzer=exact_analyzer(), stored=False, phrase=True)
     text["acronym"].format = PackedPositions()
     text[BODY] = NormalisedText(_section_weights())
-    facets = {spec.field: FacetField(sortable=not spec.multi) for spec in FACETS}
+    facets = {spec.field: FacetField(not spec.multi) for spec in FACETS if not spec.derived}
     # Columns only, not indexed terms: ranges and sorts are answered from numpy
     # arrays (indexer/columns.py), so Whoosh's four range terms per value were a
     # tenth of all postings written for nothing.
@@ -305,36 +316,13 @@ def facet_values(record: StudyRecord) -> dict[str, list[str]]:
         "study_type": [record.study_type] if record.study_type else [],
         "intervention_type": record.intervention_types,
         "sex": [record.eligibility.sex] if record.eligibility.sex else [],
+        "age_group": age_groups(record.eligibility.min_age_years, record.eligibility.max_age_years),
         "healthy_volunteers": [] if hv is None else ["true" if hv else "false"],
         "country": list(record.countries),
         "condition": list(record.conditions),
         "intervention": list(dict.fromkeys(iv.name for iv in record.interventions if iv.name)),
         "sponsor": [record.sponsor] if record.sponsor else [],
     }
-
-
-_HYPHENATED = re.compile(r"(?<![\w-])\w+(?:-\w+)+(?![\w-])")
-
-
-def acronym_text(acronyms: list[str], *titles: str | None) -> str:
-    """Each acronym as written and run together: DAPA-HF is found as DAPAHF too.
-
-    Hyphenated names in a title that look like trial names (capitals or digits:
-    NeoIM-Lung, EDGE-Gastric) are run together as well, since people type them so.
-    """
-    forms: list[str] = []
-    named = [
-        m.group(0)
-        for title in titles
-        for m in _HYPHENATED.finditer(title or "")
-        if sum(ch.isupper() for ch in m.group(0)) >= 2 or any(ch.isdigit() for ch in m.group(0))
-    ]
-    for acronym in dict.fromkeys([*acronyms, *named]):
-        forms.append(acronym)
-        joined = "".join(ch for ch in acronym if ch.isalnum())
-        if joined != acronym and not joined.isdigit() and joined not in forms:
-            forms.append(joined)
-    return " ".join(forms)
 
 
 def pack_record(record: StudyRecord) -> bytes:
@@ -404,7 +392,7 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
             ]
         ),
     }
-    for spec in FACETS:
+    for spec in (spec for spec in FACETS if not spec.derived):
         values = [v.replace(VALUE_SEP, " ") for v in facet_values(record)[spec.name]]
         if values:
             doc[spec.field] = VALUE_SEP.join(values)

@@ -15,6 +15,7 @@ from .facets import count_drill_sideways
 from .hits import SNIPPET_ANALYZER, make_hit, nct_of
 from .matching import match
 from .ordering import page_of_hits
+from .patient_query import why_matched
 from .request import SearchRequest
 from .suggest import FEW_RESULTS, suggest
 from .text import parse_text
@@ -40,6 +41,8 @@ class SearchResponse:
     expansions: list[dict[str, Any]] = field(default_factory=list)
     # facets with more non-zero values than facet_limit lists (the page offers "more")
     truncated_facets: list[str] = field(default_factory=list)
+    mode: str = "keywords"  # how q was read: keywords or patient (mode=auto picks)
+    patient: dict[str, Any] | None = None  # patient mode: what was read from q
 
     @property
     def pages(self) -> int:
@@ -69,7 +72,7 @@ class SearchResponse:
 def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     """Answer one request on one snapshot."""
     started = time.perf_counter()
-    text = parse_text(snap, req.q, req.exact)
+    text = parse_text(snap, req.q, req.exact, req.mode)
     matches = match(snap, req, text)
     has_query = text is not None and text.query is not None
     page_docs, scores = page_of_hits(snap.columns, matches, req, has_query)
@@ -89,7 +92,11 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     facet_lists = count_drill_sideways(snap.columns, matches, req)
     total = matches.total
     suggestion = None
-    if text is not None and total < FEW_RESULTS:
+    patient = text.patient if text is not None else None
+    if patient is not None:
+        for doc, hit in zip(page_docs, results, strict=True):
+            hit["why"] = why_matched(snap, patient, doc)
+    elif text is not None and total < FEW_RESULTS:
         suggestion = suggest(snap, req, total)
     return SearchResponse(
         query=req.to_dict(),
@@ -104,6 +111,8 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         pinned=[nct_of(snap.searcher, d) for d in matches.pinned],
         expansions=[e.to_dict() for e in text.expansions] if text else [],
         truncated_facets=[facet.name for facet in facet_lists if facet.truncated],
+        mode=text.mode if text is not None else "keywords",
+        patient=patient.to_dict() if patient is not None else None,
     )
 
 

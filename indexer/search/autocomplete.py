@@ -154,7 +154,7 @@ def run_suggest(snap: Snapshot, sreq: SuggestRequest) -> dict[str, Any]:
             if seen is None:
                 if matches is None:
                     req = sreq.search
-                    matches = match(snap, req, parse_text(snap, req.q, req.exact))
+                    matches = match(snap, req, parse_text(snap, req.q, req.exact, req.mode))
                 seen = {"mask": mask_without(matches, name), "counts": None}
                 _remember(snap, key, seen)
             codes, counts = _top_masked(column, codes, seen, sreq.limit)

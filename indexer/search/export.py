@@ -32,7 +32,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def export_order(snap: Any, req: SearchRequest, limit: int | None = None) -> list[int]:
     """The documents of every match, in the search's order (pinned IDs first)."""
     limit = MAX_EXPORT if limit is None else limit
-    text = parse_text(snap, req.q, req.exact)
+    text = parse_text(snap, req.q, req.exact, req.mode)
     matches = match(snap, req, text)
     if matches.total > limit:
         raise ParamError(

@@ -36,6 +36,8 @@ class Matches:
     final: np.ndarray  # base and every facet mask
     relevance: np.ndarray | None  # per-document score; None without a text query
     pinned: tuple[int, ...]  # documents named by NCT ID that pass every filter
+    # patient mode: studies whose age range or sex excludes the patient, ranked last
+    excluded: np.ndarray | None = None
 
     @property
     def total(self) -> int:
@@ -60,6 +62,13 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
                 pinned_docs.append(doc)
                 matched[doc] = True
     base = matched & _range_masks(cols, req) & cols.live  # counts assume live documents
+    excluded = None
+    if text is not None and text.patient is not None:
+        eligible = eligible_mask(cols, text.patient.reading.age, text.patient.reading.sex)
+        if eligible is not None and req.eligible_only:
+            base &= eligible
+        elif eligible is not None:
+            excluded = ~eligible
     facet_masks = {
         name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
     }
@@ -67,7 +76,24 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
     for fmask in facet_masks.values():
         final &= fmask
     pinned = tuple(d for d in pinned_docs if final[d])
-    return Matches(base, facet_masks, final, relevance, pinned)
+    return Matches(base, facet_masks, final, relevance, pinned, excluded)
+
+
+def eligible_mask(cols: Columns, age: float | None, sex: str | None) -> np.ndarray | None:
+    """Studies whose age bounds admit `age` and whose sex is ALL or `sex` (a bound or a
+    sex not given excludes no one); None when neither is known."""
+    if age is None and sex is None:
+        return None
+    mask = np.ones(cols.size, dtype=bool)
+    if age is not None:
+        scaled = round(age * AGE_SCALE)
+        mask &= cols.range_mask("min_age_years", None, scaled, keep_missing=True)
+        mask &= cols.range_mask("max_age_years", scaled, None, keep_missing=True)
+    if sex is not None:
+        column = cols.facets["sex"]
+        other = [value for value in column.values if value not in ("ALL", sex)]
+        mask &= ~column.mask_for(other, cols.size)
+    return mask
 
 
 def _selected_values(cols: Columns, req: SearchRequest) -> None:

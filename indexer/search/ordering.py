@@ -30,10 +30,22 @@ def page_of_hits(
         rest_mask[pinned] = False
         need = max(0, stop - len(pinned))
         ranked: list[int] = list(pinned)
-        if need and rest_mask.any():
-            for doc in _top(np.flatnonzero(rest_mask), matches.relevance, need):
+        # the studies that exclude the patient come after every one that does not
+        tiers = (
+            [rest_mask]
+            if matches.excluded is None
+            else [
+                rest_mask & ~matches.excluded,
+                rest_mask & matches.excluded,
+            ]
+        )
+        for tier in tiers:
+            if need <= 0 or not tier.any():
+                continue
+            for doc in _top(np.flatnonzero(tier), matches.relevance, need):
                 ranked.append(doc)
                 scores[doc] = float(matches.relevance[doc])
+            need = max(0, stop - len(ranked))
         return ranked[start:stop], scores
     if sort == "relevance":
         sort, desc = "last_update", True

@@ -24,7 +24,8 @@ from .param_kinds import (  # noqa: F401 - the limits are also read from here
     Raw,
 )
 
-MAX_QUERY_CHARS = 500
+MAX_QUERY_CHARS = 500  # keywords
+MAX_PATIENT_CHARS = 4000  # a patient description (mode=patient)
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 500
 MAX_RESULT_WINDOW = 10_000
@@ -78,6 +79,7 @@ _FACET_EXAMPLES = {
     "study_type": "INTERVENTIONAL",
     "intervention_type": "DRUG",
     "sex": "ALL",
+    "age_group": "ADULT",
     "healthy_volunteers": "false",
     "country": "Korea, Republic of",
     "condition": "Asthma",
@@ -108,9 +110,35 @@ PARAMS: tuple[Param, ...] = (
         "intervention:, sponsor:, country:, outcome: (primary outcomes), location: "
         "(facility, city, state), eligibility: (the criteria text). An NCT ID (or its 8 "
         "digits) puts that study first. Known condition and intervention terms are also "
-        "searched as their synonyms (see `expansions` in the response).",
+        "searched as their synonyms (see `expansions` in the response). Keywords may "
+        f"have {MAX_QUERY_CHARS} characters; a patient description (see `mode`) "
+        f"{MAX_PATIENT_CHARS:,}.",
         "asthma inhaler",
-        maximum=MAX_QUERY_CHARS,
+        maximum=MAX_PATIENT_CHARS,
+        group="query",
+    ),
+    Param(
+        "mode",
+        "choice",
+        "How `q` is read. `keywords`: as a query (words AND-ed, syntax as above). "
+        '`patient`: as a description of a patient ("A 45-year-old man with …"): its '
+        'conditions, treatments and findings weigh most, denied ones ("no history of '
+        'diabetes") not at all, and the age and sex it gives rank studies that exclude '
+        "the patient last (`patient` in the response says what was read). `auto` (the "
+        "default): `patient` for more than 12 words without query syntax or past the "
+        "keyword limits, else `keywords`.",
+        "patient",
+        default="auto",
+        values=("auto", "keywords", "patient"),
+        group="query",
+    ),
+    Param(
+        "eligible_only",
+        "boolean",
+        "true: in patient mode, leave out the studies whose age range or sex excludes "
+        "the patient as read (instead of ranking them last).",
+        "true",
+        default="false",
         group="query",
     ),
     Param(

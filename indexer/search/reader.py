@@ -209,7 +209,7 @@ class SearchIndex:
         from .text import parse_text  # the text reader reads snapshots: import late
 
         with self._reading() as snap:
-            text = parse_text(snap, req.q, req.exact)
+            text = parse_text(snap, req.q, req.exact, req.mode)
         if text is None:
             return {"words": [], "query": None, "ignored": []}
         analyzer = SNIPPET_ANALYZER  # the stemmed analyzer, its word cache shared

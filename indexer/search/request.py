@@ -42,6 +42,8 @@ class SearchRequest:
 
     q: str = ""
     exact: bool = False  # no synonym expansion: only the words as typed
+    mode: str = "auto"  # keywords, patient, or auto: which of the two q reads as
+    eligible_only: bool = False  # patient mode: leave out studies excluding the patient
     filters: dict[str, list[str]] = field(default_factory=dict)
     start_date_from: str | None = None
     start_date_to: str | None = None
@@ -95,6 +97,10 @@ class SearchRequest:
             params.append(("q", self.q))
         if self.exact:
             params.append(("exact", "true"))
+        if self.mode != "auto":
+            params.append(("mode", self.mode))
+        if self.eligible_only:
+            params.append(("eligible_only", "true"))
         for name in FACETS_BY_NAME:
             params.extend((name, v) for v in self.filters.get(name, []))
         for name in RANGE_PARAMS:

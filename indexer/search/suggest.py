@@ -74,4 +74,4 @@ def suggest(snap: Snapshot, req: SearchRequest, total: int) -> str | None:
 
 def count(snap: Snapshot, req: SearchRequest) -> int:
     """The total a request would get, without building hits or facets."""
-    return match(snap, req, parse_text(snap, req.q, req.exact)).total
+    return match(snap, req, parse_text(snap, req.q, req.exact, req.mode)).total

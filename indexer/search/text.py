@@ -20,6 +20,8 @@ from whoosh import qparser, query
 from ..errors import ParamError
 from ..index.schema import BODY, FIELD_PREFIXES, SEARCHABLE_FIELDS
 from ..pages.values import NCT_IN_TEXT as _NCT
+from .params import MAX_QUERY_CHARS
+from .patient_query import PatientQuery, patient_query, reads_as_patient
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
 
 if TYPE_CHECKING:
@@ -72,12 +74,29 @@ class ParsedText:
     query: query.Query | None  # None: only IDs were given and none is mentioned
     expansions: tuple[Expansion, ...]
     terms: frozenset[str]  # the query's words, for highlighting
+    patient: PatientQuery | None = None  # the text read as a patient description
+
+    @property
+    def mode(self) -> str:
+        return "keywords" if self.patient is None else "patient"
 
 
-def parse_text(snap: Snapshot, q: str, exact: bool = False) -> ParsedText | None:
+def parse_text(
+    snap: Snapshot, q: str, exact: bool = False, mode: str = "auto"
+) -> ParsedText | None:
     """The request text read as a query, or None for an empty text (browse)."""
     if not q.strip():
         return None
+    if reads_as_patient(q, mode):
+        pq = patient_query(snap, q, exact)
+        return ParsedText((), q, pq.query, (), pq.terms, pq)
+    if len(q) > MAX_QUERY_CHARS:
+        raise ParamError(
+            "query_too_long",
+            f"the query is {len(q)} characters; keywords may have {MAX_QUERY_CHARS} "
+            "(mode=patient reads a description of up to 4,000)",
+            "q",
+        )
     pinned: list[str] = []
 
     def pin(nct: str) -> None:
@@ -135,11 +154,13 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
             "q",
         )
     schema = snap.ix.schema
+    # balanced before the synonyms are written in: their quotes must pair with nothing else
+    text = _balance(text)
     with _PARSER_LOCK:
         parser = _parser()
         parser.schema = schema
         try:
-            parsed = parser.parse(_prefix_to_field(_balance(text)))
+            parsed = parser.parse(_prefix_to_field(text))
         except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
             parsed = None
         if parsed is None or not _is_sane(parsed):
@@ -151,7 +172,7 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
             rewritten, expansions = _with_synonyms(text)
             if expansions:
                 try:
-                    expanded = parser.parse(_prefix_to_field(_balance(rewritten)))
+                    expanded = parser.parse(_prefix_to_field(rewritten))
                 except Exception:  # noqa: BLE001 - keep the unexpanded query
                     expanded = None
                 if expanded is not None and _is_sane(expanded):

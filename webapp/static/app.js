@@ -5,6 +5,7 @@
   if (!form) return;
   // Apply a filter or sort as soon as it changes, dropping empty fields from the URL.
   function submit() {
+    if (form.method.toLowerCase() === "post") return form.submit();
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, key) {
       if (String(value).trim() !== "") params.append(key, value);
@@ -12,9 +13,35 @@
     window.location.assign("/search?" + params.toString());
   }
   form.addEventListener("submit", function (event) {
+    // a patient description may be longer than a URL may be: the form posts it
+    if (form.method.toLowerCase() === "post") return;
     event.preventDefault();
     submit();
   });
+  // "Describe a patient": the search box becomes a text area (and back), keeping the text.
+  var toggle = document.getElementById("patient-toggle");
+  if (toggle) {
+    toggle.addEventListener("change", function () {
+      var box = document.getElementById("q");
+      var other = document.createElement(toggle.checked ? "textarea" : "input");
+      if (toggle.checked) {
+        other.rows = 5;
+        other.maxLength = 4000;
+        other.placeholder = "A 45-year-old man with a history of … (age, sex, conditions, treatments; what the patient does not have)";
+      } else {
+        other.type = "search";
+        other.maxLength = 500;
+        other.autocomplete = "off";
+        other.placeholder = "Condition, drug, NCT ID, sponsor…";
+      }
+      other.id = "q";
+      other.name = "q";
+      other.value = box.value;
+      box.replaceWith(other);
+      form.method = toggle.checked ? "post" : "get";
+      other.focus();
+    });
+  }
   form.querySelectorAll(".facet input[type=checkbox], #sort").forEach(function (el) {
     el.addEventListener("change", submit);
   });
@@ -135,7 +162,7 @@
     input.addEventListener("blur", close);
   }
   var q = document.getElementById("q");
-  if (q) combobox(q, ["condition", "intervention", "sponsor"], false);
+  if (q && q.tagName === "INPUT") combobox(q, ["condition", "intervention", "sponsor"], false);
   form.querySelectorAll(".facet[data-truncated]").forEach(function (facet) {
     var name = facet.id.replace(/^facet-/, "");
     var label = facet.querySelector("legend").textContent.trim().toLowerCase();
