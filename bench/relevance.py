@@ -1,7 +1,7 @@
 """Relevance on real studies: do the right ones come first for the ways people search?
 
     python bench/relevance.py [--limit N] [--label NAME] [--synonyms FILE ...] [--exact]
-                              [--patients-only | --no-patients]
+                              [--patients-only | --no-patients] [--latency-index DIR]
 
 Builds query sets from the real records in ../shared/corpus (deterministic with
 --seed), indexes their rendered pages in a temp folder (or --index DIR, kept), runs
@@ -42,7 +42,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import CORPUS, SHARED, machine, render_real_pages, write_result  # noqa: E402
-from patients import baseline_text, evaluate_patients, print_table  # noqa: E402
+from patients import (  # noqa: E402
+    baseline_text,
+    evaluate_patients,
+    latency_at_scale,
+    print_table,
+)
 
 from indexer.index.build import reindex  # noqa: E402
 from indexer.search.query import SearchIndex  # noqa: E402
@@ -247,6 +252,7 @@ def evaluate(index: SearchIndex, queries: list[dict], exact: bool) -> dict:
     precision = 0.0
     misses = []
     took = []
+    expanded = narrowed = 0
     for item in queries:
         params = {"q": [item["q"]], "per_page": ["10"]}
         if exact:
@@ -254,6 +260,10 @@ def evaluate(index: SearchIndex, queries: list[dict], exact: bool) -> dict:
         started = time.perf_counter()
         resp = index.search(parse_params(params))
         took.append((time.perf_counter() - started) * 1000)
+        if resp.expansions and not exact:  # does exact=true search less, as it says?
+            expanded += 1
+            alone = index.search(parse_params({**params, "exact": ["true"], "facets": ["none"]}))
+            narrowed += alone.total < resp.total
         ranked = [h["nct_id"] for h in resp.results]
         first = next((i for i, nct in enumerate(ranked) if nct in item["relevant"]), None)
         for k in hits:
@@ -273,6 +283,8 @@ def evaluate(index: SearchIndex, queries: list[dict], exact: bool) -> dict:
         "mrr@10": round(rr / count, 3),
         "precision@10": round(precision / count, 3),
         "p50_ms": round(took[len(took) // 2], 1) if took else None,
+        "expanded": expanded,
+        "narrowed_by_exact": round(narrowed / expanded, 3) if expanded else None,
         "misses": misses[:15],
     }
 
@@ -294,6 +306,12 @@ def main() -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--patients-only", action="store_true", help="only the patient sets")
     which.add_argument("--no-patients", action="store_true", help="only the known-item sets")
+    parser.add_argument(
+        "--latency-index",
+        type=Path,
+        help="also time every patient topic on this index (e.g. 560,000 studies from "
+        "bench/make_corpus.py): p50/p95 per pass, cold then warm",
+    )
     args = parser.parse_args()
     if not CORPUS.exists():
         print(f"{CORPUS} not found: this benchmark needs ../shared/corpus", file=sys.stderr)
@@ -326,6 +344,10 @@ def main() -> int:
                 index, records, parse_params, lambda rec: baseline_text(rec, _list)
             )
         index.close()
+    at_scale = None
+    if args.latency_index:
+        at_scale = latency_at_scale(args.latency_index, parse_params, SearchIndex)
+        print(f"patient queries on {args.latency_index}: {at_scale}")
 
     scored = [r for name, r in results.items() if name != "cond_interv" and r["queries"]]
     overall = sum(r["mrr@10"] * r["queries"] for r in scored) / max(
@@ -342,13 +364,18 @@ def main() -> int:
         "sets": results,
         "overall_mrr@10": round(overall, 3),
         "patients": patients,
+        "patient_latency_at_scale": at_scale,
     }
     path = write_result(f"relevance-{args.label}", data)
-    print(f"\n{'set':<12} {'n':>4} {'s@1':>6} {'s@3':>6} {'s@10':>6} {'MRR@10':>7} {'P@10':>6}")
+    print(
+        f"\n{'set':<12} {'n':>4} {'s@1':>6} {'s@3':>6} {'s@10':>6} {'MRR@10':>7} {'P@10':>6}"
+        "  expanded (exact narrows)"
+    )
     for name, r in results.items():
         print(
             f"{name:<12} {r['queries']:>4} {r['success@1']:>6.3f} {r['success@3']:>6.3f} "
             f"{r['success@10']:>6.3f} {r['mrr@10']:>7.3f} {r['precision@10']:>6.3f}"
+            f"  {r['expanded']:>4} ({r['narrowed_by_exact']})"
         )
     print(f"overall MRR@10 (all sets but cond_interv): {overall:.3f}")
     if patients:

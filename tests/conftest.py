@@ -32,7 +32,16 @@ def pytest_configure(config):
     if "TRIALSEARCH_CACHE_DIR" not in os.environ:
         import tempfile
 
-        os.environ["TRIALSEARCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="trialsearch-test-cache-")
+        made = tempfile.mkdtemp(prefix="trialsearch-test-cache-")
+        os.environ["TRIALSEARCH_CACHE_DIR"] = config._trialsearch_cache = made
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_trialsearch_cache", None)
+    if made:
+        import shutil
+
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def require_shared(path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # the parts of indexer/search that read an index through Whoosh
-SEARCH_WHOOSH_READERS = {"reader", "text", "patient_query", "scoring", "snippets"}
+SEARCH_WHOOSH_READERS = {"reader", "text", "patient_query", "partial", "scoring", "snippets"}
 
 
 def _module_name(path: Path) -> str:

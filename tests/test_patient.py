@@ -196,3 +196,19 @@ def test_age_groups_are_counted_and_filtered_as_ctgov_defines_them(index):
     assert ids(search(index, "", age_group="child")) == ["NCT10000002"]
     both = search(index, "", age_group="CHILD", facets="age_group")
     assert {i["value"]: i["count"] for i in both.facets["age_group"]}["ADULT"] == 5  # disjunctive
+
+
+def test_a_keyword_search_no_study_fully_matches_offers_the_closest_and_what_they_lack(index):
+    resp = search(index, "anaplastic astrocytoma zebrafish", mode="keywords")
+    assert resp.total == 0 and resp.results == []
+    partial = resp.partial
+    assert (partial["words"], partial["of"], partial["total"]) == (2, 3, 3)
+    assert partial["dropped"] == ["zebrafish"]
+    assert {hit["nct_id"] for hit in partial["results"]} == {
+        "NCT10000001", "NCT10000002", "NCT10000003"
+    }  # fmt: skip
+    assert all(hit["missing"] == ["zebrafish"] for hit in partial["results"])
+    filtered = search(index, "anaplastic astrocytoma zebrafish", mode="keywords", sex="FEMALE")
+    assert [hit["nct_id"] for hit in filtered.partial["results"]] == ["NCT10000003"]
+    assert search(index, "zebrafish", mode="keywords").partial is None  # one word: nothing
+    assert search(index, "anaplastic astrocytoma").partial is None  # found: not needed

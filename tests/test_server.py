@@ -224,3 +224,26 @@ def test_the_page_reads_a_patient_description_posted_or_linked(sample_server):
     assert 'id="patient-reading"' not in keywords and '<input id="q"' in keywords
     too_long = requests.post(sample_server.url + "/search", data={"q": "x" * 4001})
     assert too_long.status_code == 400 and "4000" in too_long.text.replace(",", "")
+
+
+def test_the_page_offers_the_closest_studies_when_none_has_every_word(sample_server):
+    page = sample_server.get("/search", params={"q": "asthma zzyzzyx"}).text
+    assert "No studies match" in page and 'id="partial"' in page
+    assert "<s>zzyzzyx</s>" in page
+    api = sample_server.get("/api/search", params={"q": "asthma zzyzzyx"}).json()
+    assert api["total"] == 0 and api["partial"]["dropped"] == ["zzyzzyx"]
+    assert api["partial"]["results"] and all("missing" in h for h in api["partial"]["results"])
+
+
+def test_the_api_reads_a_long_description_sent_by_post(sample_server):
+    text = ("A 9-year-old girl with asthma, using her inhaler every day. " * 40)[:3900]
+    resp = requests.post(sample_server.url + "/api/search", json={"q": text}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    data = resp.json()
+    assert data["mode"] == "patient" and data["patient"]["age"] == 9
+    assert data["patient"]["sex"] == "FEMALE" and data["total"] > 0
+    assert all("why" in hit for hit in data["results"])
+    keywords = requests.post(
+        sample_server.url + "/api/search", json={"q": text, "mode": "keywords"}, timeout=30
+    )
+    assert keywords.status_code == 400 and keywords.json()["error"]["code"] == "query_too_long"

@@ -59,7 +59,20 @@ def llms_txt(base: str = "") -> str:
         "`trialsearch mcp --http` serving Streamable HTTP at `/mcp` (port 8001 by default). "
         "Tools, all read-only: `search_trials` (compact hits, facet counts, the criteria "
         "applied), `count_trials`, `list_facet_values` (with a prefix), `get_trial` (JSON or "
-        "Markdown), `explain_query`. Their errors carry the codes below.",
+        "Markdown), `explain_query`, `match_patient` (a patient description and/or age, "
+        "sex, conditions: ranked studies, what was read, and why each matched). Their "
+        "errors carry the codes below.",
+        "",
+        "## A patient description",
+        "",
+        '`q` may be a description of a patient ("A 45-year-old man with a history of '
+        'anaplastic astrocytoma … He denies chest pain."), up to 4,000 characters: '
+        "`mode=patient` (or `mode=auto`, the default, for more than 12 words without query "
+        "syntax). Its conditions, findings and treatments weigh most, denied ones not at "
+        "all; studies whose age range or sex excludes the patient come last "
+        "(`eligible_only=true`: not at all). The answer's `patient` says what was read "
+        "(age, sex, concepts, negated) and each hit's `why` says age_ok, sex_ok and the "
+        f"concepts it holds. Send long descriptions with `POST {base}/api/search`.",
         "",
         "## Parameters",
         "",
@@ -76,6 +89,14 @@ def llms_txt(base: str = "") -> str:
         "",
         f"- [OpenAPI document]({base}/api/openapi.json): every parameter and response schema",
         f"- [Search page]({base}/search): the same search for people",
+        "",
+        "## Notices",
+        "",
+        "Synonyms: contains data from Medical Subject Headings (MeSH®), 2024 MeSH, courtesy "
+        "of the U.S. National Library of Medicine. Not the current MeSH release. Modified "
+        "as described in the project's indexer/search/data/SOURCES.md. NLM does not "
+        "endorse this product. Also the Human Disease Ontology (CC0), MONDO (CC0) and the "
+        "NCI Thesaurus (CC BY 4.0).",
         "",
     ]
     return "\n".join(lines)

@@ -80,6 +80,10 @@ def component_schemas() -> dict[str, Any]:
                 },
             },
             "score": {"type": ["number", "null"]},
+            "missing": {
+                **_STR_LIST,
+                "description": "In `partial` results only: the query's words this study lacks.",
+            },
             "why": {
                 "type": "object",
                 "description": "Patient mode only: the study's age and sex bounds against "
@@ -117,6 +121,7 @@ def component_schemas() -> dict[str, Any]:
             "truncated_facets",
             "mode",
             "patient",
+            "partial",
         ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
@@ -170,6 +175,29 @@ def component_schemas() -> dict[str, Any]:
                 "type": "string",
                 "enum": ["keywords", "patient"],
                 "description": "How q was read (mode=auto picks one).",
+            },
+            "partial": {
+                "description": "A keyword search that no study fully matches (total 0, first "
+                "page): the studies with the most of its words, each with the words it lacks "
+                "(`missing`); null otherwise.",
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": ["words", "of", "total", "dropped", "results"],
+                        "properties": {
+                            "words": {"type": "integer", "description": "Words the best hold"},
+                            "of": {"type": "integer", "description": "Words in the query"},
+                            "total": {"type": "integer", "description": "Studies with that many"},
+                            "dropped": {**_STR_LIST, "description": "What the first one lacks"},
+                            "results": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/Hit"},
+                            },
+                        },
+                        "additionalProperties": False,
+                    },
+                ],
             },
             "patient": {
                 "description": "Patient mode: what was read from the description, so it can "

@@ -15,6 +15,7 @@ from .facets import count_drill_sideways
 from .hits import SNIPPET_ANALYZER, make_hit, nct_of
 from .matching import match
 from .ordering import page_of_hits
+from .partial import offer
 from .patient_query import why_matched
 from .request import SearchRequest
 from .suggest import FEW_RESULTS, suggest
@@ -43,6 +44,8 @@ class SearchResponse:
     truncated_facets: list[str] = field(default_factory=list)
     mode: str = "keywords"  # how q was read: keywords or patient (mode=auto picks)
     patient: dict[str, Any] | None = None  # patient mode: what was read from q
+    # no study has every word: the studies with the most of them (partial.py)
+    partial: dict[str, Any] | None = None
 
     @property
     def pages(self) -> int:
@@ -98,6 +101,23 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
             hit["why"] = why_matched(snap, patient, doc)
     elif text is not None and total < FEW_RESULTS:
         suggestion = suggest(snap, req, total)
+    partial = None
+    if text is not None and patient is None and total == 0 and req.page == 1:
+        partial = offer(
+            snap,
+            text.rest,
+            matches,
+            req.per_page,
+            lambda doc, score: make_hit(
+                snap.searcher,
+                doc,
+                score,
+                terms,
+                SNIPPET_ANALYZER,
+                req.fields,
+                history=snap.columns.history_of(doc),
+            ),  # fmt: skip
+        )
     return SearchResponse(
         query=req.to_dict(),
         total=total,
@@ -113,6 +133,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         truncated_facets=[facet.name for facet in facet_lists if facet.truncated],
         mode=text.mode if text is not None else "keywords",
         patient=patient.to_dict() if patient is not None else None,
+        partial=partial,
     )
 
 

@@ -62,9 +62,20 @@ def search_markdown(req: SearchRequest, resp: SearchResponse) -> str:
         lines.append(f"Did you mean: {md(resp.suggestion)}?")
     if resp.expansions or resp.suggestion:
         lines.append("")
+    if resp.patient is not None:
+        lines += [_reading_line(resp.patient), ""]
     for hit in resp.results:
         lines.append(_hit_line(hit))
     if resp.results:
+        lines.append("")
+    if resp.partial is not None:
+        part = resp.partial
+        lines.append(
+            f"No study has all {part['of']} words; {part['total']:,} have {part['words']} of "
+            "them. The closest:"
+        )
+        lines += [_hit_line(hit) + f" (lacks: {md(', '.join(hit['missing']))})" for hit in
+                  part["results"]]  # fmt: skip
         lines.append("")
     for name, items in resp.facets.items():
         if not items:
@@ -81,6 +92,16 @@ def _facet_value(spec: Any, item: dict[str, Any]) -> str:
     return (f"**{label}**" if item["selected"] else label) + f" ({item['count']:,})"
 
 
+def _reading_line(patient: dict[str, Any]) -> str:
+    age = f"age {patient['age']:g}" if patient["age"] is not None else "no age found"
+    sex = (patient["sex"] or "no sex found").lower()
+    concepts = ", ".join(c["text"] for c in patient["concepts"]) or "none"
+    line = f"Read as a patient: {age}, {sex}; looked for: {md(concepts)}."
+    if patient["negated"]:
+        line += f" Not counted (denied): {md('; '.join(patient['negated']))}."
+    return line + " Studies excluding this age or sex come last."
+
+
 def _hit_line(hit: dict[str, Any]) -> str:
     title = md(hit.get("title") or hit["nct_id"])
     url = hit.get("canonical_url") or hit.get("clinicaltrials_gov")
@@ -92,6 +113,12 @@ def _hit_line(hit: dict[str, Any]) -> str:
         facts.append("/".join(FACETS_BY_NAME["phase"].display(p) for p in hit["phases"]))
     if hit.get("sponsor"):
         facts.append(md(hit["sponsor"]))
+    why = hit.get("why")
+    if why is not None:
+        if False in (why["age_ok"], why["sex_ok"]):
+            facts.append("**excludes this patient**")
+        if why["concepts"]:
+            facts.append("matches: " + md(", ".join(why["concepts"])))
     line = f"- {head} — {' · '.join(facts)}"
     snippet = plain_snippet(hit.get("snippet"))
     return line + (f"\n  {md(snippet)}" if snippet else "")

@@ -38,6 +38,14 @@ class Matches:
     pinned: tuple[int, ...]  # documents named by NCT ID that pass every filter
     # patient mode: studies whose age range or sex excludes the patient, ranked last
     excluded: np.ndarray | None = None
+    admitted: np.ndarray | None = None  # what the ranges admit, whatever the text
+
+    def filtered(self) -> np.ndarray:
+        """The documents every filter admits, without the text (partial.py)."""
+        out = self.admitted.copy()
+        for mask in self.facet_masks.values():
+            out &= mask
+        return out
 
     @property
     def total(self) -> int:
@@ -61,7 +69,8 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
             if doc is not None:
                 pinned_docs.append(doc)
                 matched[doc] = True
-    base = matched & _range_masks(cols, req) & cols.live  # counts assume live documents
+    admitted = _range_masks(cols, req) & cols.live  # counts assume live documents
+    base = matched & admitted
     excluded = None
     if text is not None and text.patient is not None:
         eligible = eligible_mask(cols, text.patient.reading.age, text.patient.reading.sex)
@@ -76,7 +85,7 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
     for fmask in facet_masks.values():
         final &= fmask
     pinned = tuple(d for d in pinned_docs if final[d])
-    return Matches(base, facet_masks, final, relevance, pinned, excluded)
+    return Matches(base, facet_masks, final, relevance, pinned, excluded, admitted)
 
 
 def eligible_mask(cols: Columns, age: float | None, sex: str | None) -> np.ndarray | None:

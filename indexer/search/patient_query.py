@@ -37,13 +37,11 @@ if TYPE_CHECKING:
 CONDITION_BOOST = 2.0
 TREATMENT_BOOST = 0.5
 WORD_BOOST = 1.0
-# a patient's words also count where the criteria are: that is what they are matched to
-CRITERIA = "eligibility_text"
-CRITERIA_WEIGHT = 0.0
 REPEAT_WEIGHT = 0.5
 MAX_REPEAT = 2.0
 # where a concept's synonyms are looked for, and their weight there (text.py's fields)
 SYNONYM_FIELDS = (("conditions", 3.0), ("title", 5.0))
+MAX_SYNONYMS = 4
 MAX_CONCEPTS = 30
 MAX_WORDS = 40
 # postings a patient query may read in all (text.MAX_POSTINGS bounds a keyword query)
@@ -245,11 +243,15 @@ def _concept(text: str, key: str, n: int, table, vocab) -> Concept | None:
         if kind == "abbreviation" and not (text.isupper() and len(text) >= 2):
             groups = []
         if groups:
-            expansions = table.expand(text.split())
+            expansions = table.expand(text.split(), narrower=True)
             synonyms = expansions[0][2].alternatives if len(expansions) == 1 else ()
             treatment = all(table.names_treatment(g) for g in groups)
             return Concept(
-                text, key, "treatment" if treatment else "condition", "synonyms", synonyms[:4]
+                text,
+                key,
+                "treatment" if treatment else "condition",
+                "synonyms",
+                synonyms[:MAX_SYNONYMS],
             )
     for kind in ("condition", "treatment"):
         if n > 1 and _in_vocab(vocab[kind], key):
@@ -318,13 +320,6 @@ def _bounded_parts(snap, concepts: list[Concept], words: list[str], said: Counte
             continue
         boost = WORD_BOOST * _repeated(said[normalise_phrase(word)])
         part = query.Term(BODY, forms[0], boost=boost)
-        if CRITERIA_WEIGHT:
-            in_criteria = df(CRITERIA, forms[0])
-            if in_criteria:
-                part = query.Or(
-                    [part, query.Term(CRITERIA, forms[0], boost=boost * CRITERIA_WEIGHT)]
-                )
-                count += in_criteria
         candidates.append((1, count, ("w", word.lower()), part, forms, count))
     candidates.sort(key=lambda c: (c[0], c[1]))
     parts, terms, spent, taken_words = [], set(), 0, 0

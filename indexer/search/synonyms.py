@@ -104,8 +104,10 @@ class _Lookups:
             return groups, "synonym"
         return self.abbreviation_groups(key), "abbreviation"
 
-    def expand(self, words: list[str]) -> list[tuple[int, int, Expansion]]:
-        """Spans (start, end) of `words` that a list knows, longest first, left to right."""
+    def expand(self, words: list[str], narrower: bool = False) -> list[tuple[int, int, Expansion]]:
+        """Spans (start, end) of `words` that a list knows, longest first, left to right.
+        `narrower`: keep terms holding every word ("chronic obstructive asthma" for
+        "asthma"): they find nothing more, but weigh the studies they name."""
         keys = [normalise_phrase(w) for w in words]
         found: list[tuple[int, int, Expansion]] = []
         i = 0
@@ -116,7 +118,7 @@ class _Lookups:
                     continue
                 groups, kind = self.lookup(key, n == 1)
                 if groups:
-                    alternatives = self._alternatives(key, groups)
+                    alternatives = self._alternatives(key, groups, narrower)
                     if alternatives:
                         text = " ".join(words[i : i + n])
                         found.append((i, i + n, Expansion(text, alternatives, kind)))
@@ -126,20 +128,28 @@ class _Lookups:
                 i += 1
         return found
 
-    def _alternatives(self, key: str, groups: list) -> tuple[str, ...]:
+    def _alternatives(self, key: str, groups: list, narrower: bool = False) -> tuple[str, ...]:
         """A phrase naming several headings (CVA) is searched as each of them first, then
         their synonyms in turn: the first heading's synonyms must not crowd out the rest."""
         out: list[str] = []
-        seen = {_singular(key)}
+        seen = {key}
+        typed = set(key.split())
         lists = [self.terms(group) for group in groups]
         for rank in range(max((len(terms) for terms in lists), default=0)):
             for terms in lists:
                 if rank >= len(terms):
                     continue
                 term = terms[rank]
-                norm = _singular(normalise_phrase(term))
-                # inverted headings ("Carcinoma, Non-Small-Cell Lung") never stand in text
-                if norm and norm not in seen and "," not in term:
+                norm = normalise_phrase(term)
+                # inverted headings ("Carcinoma, Non-Small-Cell Lung") never stand in text;
+                # a term holding every typed word ("chronic obstructive asthma" for
+                # "asthma") finds nothing the words do not
+                if (
+                    norm
+                    and norm not in seen
+                    and "," not in term
+                    and (narrower or not typed <= set(norm.split()))
+                ):
                     seen.add(norm)
                     out.append(term)
                 if len(out) >= MAX_ALTERNATIVES:
@@ -234,15 +244,6 @@ class CompiledTable(_Lookups):
     @property
     def sizes(self) -> tuple[int, int, int]:
         return self.compiled.groups, self.compiled.phrases, self.compiled.abbreviations
-
-
-def _singular(phrase: str) -> str:
-    """`heart attacks` as `heart attack`: a plural is found by the stemmer anyway, so it
-    must not take one of the few alternatives a phrase is searched as."""
-    return " ".join(
-        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-        for w in phrase.split()
-    )
 
 
 def _is_abbreviation(term: str, source: str) -> bool:

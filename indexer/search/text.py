@@ -186,7 +186,7 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
             )
             if _is_sane(named):
                 parsed = query.AndMaybe(parsed, named)
-        words = _plain_words(text)
+        words = plain_words(text)
         if 2 <= len(words) <= 8 and len(words) == len(text.split()):
             phrase = '"' + " ".join(words) + f'"~{PROXIMITY_SLOP}'
             near = parser.parse(
@@ -213,7 +213,7 @@ _TOKEN = re.compile(r'"[^"]*"|\S+')
 _PLAIN = re.compile(r"^[^\W_][\w'’.-]*$")
 
 
-def _plain_words(text: str) -> list[str]:
+def plain_words(text: str) -> list[str]:
     return [t for t in text.split() if _PLAIN.match(t) and t not in OPERATORS]
 
 

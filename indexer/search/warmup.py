@@ -15,7 +15,9 @@ using the time between requests:
    two words or more looks for them standing together there.
 
 Before those, the word-start lists of the facets the search box completes
-(prefixes.py): a third of a second each to make, once per generation.
+(prefixes.py): a third of a second each to make, once per generation; and patient
+mode's dictionary of the generation's condition and intervention names
+(patient_query.index_vocabulary).
 
 Warming fills each cache to half its size at most, leaving the rest to the words
 requests bring; what is never asked for is the first to go (the caches are LRUs).
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .params import SUGGEST_FIELDS_DEFAULT
+from .patient_query import index_vocabulary
 from .prefixes import prefix_codes
 from .scoring import FastScorer
 
@@ -133,6 +136,11 @@ def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
                 if snap.retired:
                     return
                 prefix_codes(snap.columns.facets[name], "")
+            while snap.users > 0 and not snap.retired:
+                time.sleep(IDLE_POLL_SECONDS)
+            if snap.retired:
+                return
+            index_vocabulary(snap)  # patient mode's dictionary of the index's own names
             report = warm(
                 snap.scorer.sharing_caches(searcher),
                 keys,
