@@ -178,6 +178,8 @@ class FastScorer:
             conjunction = isinstance(q, query.And)
             mask, scores = self.evaluate(q.subqueries[0])
             for sub in q.subqueries[1:]:
+                if not conjunction and self._add_term(sub, mask, scores):
+                    continue
                 sub_mask, sub_scores = self.evaluate(sub)
                 if conjunction:
                     mask &= sub_mask
@@ -206,6 +208,23 @@ class FastScorer:
             mask[ids] = True
             scores[ids] = self._bm25(field, text, ids, weights) * q.boost
         return mask, scores
+
+    def _add_term(self, q: query.Query, mask: np.ndarray, scores: np.ndarray) -> bool:
+        """An `Or`'s term added into the running arrays in place: the same sums as
+        adding its own full-size arrays (zeros elsewhere), without making them — a
+        patient description is an `Or` of dozens of terms. False: not a plain term."""
+        if not isinstance(q, query.Term):
+            return False
+        field, text = q.fieldname, q.text
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        if field not in self.searcher.schema or not self.searcher.schema[field].scorable:
+            return False
+        ids, weights = self.postings(field, text)
+        if len(ids):
+            mask[ids] = True
+            scores[ids] += (self._bm25(field, text, ids, weights) * q.boost).astype(np.float32)
+        return True
 
     def _bm25(self, field: str, text: str, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Whoosh's BM25F of one term in the given documents (its postings' weights)."""
