@@ -170,6 +170,13 @@ def index_vocabulary(snap: Snapshot) -> dict[str, np.ndarray]:
         return vocab
 
 
+def known_names(snap: Snapshot):
+    """Whether a normalised phrase is one of the generation's condition or intervention
+    names (of two words or more): synonyms the studies use are searched first."""
+    vocab = index_vocabulary(snap)
+    return lambda key: _in_vocab(vocab["condition"], key) or _in_vocab(vocab["treatment"], key)
+
+
 def _in_vocab(vocab: np.ndarray, key: str) -> bool:
     wanted = np.uint64(phrase_hash(key))
     at = int(np.searchsorted(vocab, wanted))

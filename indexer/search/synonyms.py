@@ -104,7 +104,9 @@ class _Lookups:
             return groups, "synonym"
         return self.abbreviation_groups(key), "abbreviation"
 
-    def expand(self, words: list[str], narrower: bool = False) -> list[tuple[int, int, Expansion]]:
+    def expand(
+        self, words: list[str], narrower: bool = False, known=None
+    ) -> list[tuple[int, int, Expansion]]:
         """Spans (start, end) of `words` that a list knows, longest first, left to right.
         `narrower`: keep terms holding every word ("chronic obstructive asthma" for
         "asthma"): they find nothing more, but weigh the studies they name."""
@@ -118,7 +120,7 @@ class _Lookups:
                     continue
                 groups, kind = self.lookup(key, n == 1)
                 if groups:
-                    alternatives = self._alternatives(key, groups, narrower)
+                    alternatives = self._alternatives(key, groups, narrower, known)
                     if alternatives:
                         text = " ".join(words[i : i + n])
                         found.append((i, i + n, Expansion(text, alternatives, kind)))
@@ -128,7 +130,9 @@ class _Lookups:
                 i += 1
         return found
 
-    def _alternatives(self, key: str, groups: list, narrower: bool = False) -> tuple[str, ...]:
+    def _alternatives(
+        self, key: str, groups: list, narrower: bool = False, known=None
+    ) -> tuple[str, ...]:
         """A phrase naming several headings (CVA) is searched as each of them first, then
         their synonyms in turn: the first heading's synonyms must not crowd out the rest."""
         out: list[str] = []
@@ -152,9 +156,11 @@ class _Lookups:
                 ):
                     seen.add(norm)
                     out.append(term)
-                if len(out) >= MAX_ALTERNATIVES:
+                if len(out) >= MAX_ALTERNATIVES and known is None:
                     return tuple(out)
-        return tuple(out)
+        if known is not None:  # the terms the index's studies use first
+            out.sort(key=lambda term: not known(normalise_phrase(term)))
+        return tuple(out[:MAX_ALTERNATIVES])
 
 
 class SynonymTable(_Lookups):

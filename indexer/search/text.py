@@ -21,7 +21,7 @@ from ..errors import ParamError
 from ..index.schema import BODY, FIELD_PREFIXES, SEARCHABLE_FIELDS
 from ..pages.values import NCT_IN_TEXT as _NCT
 from .params import MAX_QUERY_CHARS
-from .patient_query import PatientQuery, patient_query, reads_as_patient
+from .patient_query import PatientQuery, known_names, patient_query, reads_as_patient
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
         _check_cost(snap, parsed)  # on the words as typed: expansions are ours to bound
         expansions: list[Expansion] = []
         if not exact:
-            rewritten, expansions = _with_synonyms(text)
+            rewritten, expansions = _with_synonyms(text, known_names(snap))
             if expansions:
                 try:
                     expanded = parser.parse(_prefix_to_field(rewritten))
@@ -217,7 +217,7 @@ def plain_words(text: str) -> list[str]:
     return [t for t in text.split() if _PLAIN.match(t) and t not in OPERATORS]
 
 
-def _with_synonyms(text: str) -> tuple[str, list[Expansion]]:
+def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
     """The query text with every known phrase of plain words OR-ed with its synonyms.
 
     Only runs of plain words are read: quoted phrases, `field:` words, operators and
@@ -230,7 +230,7 @@ def _with_synonyms(text: str) -> tuple[str, list[Expansion]]:
     run: list[str] = []
 
     def flush() -> None:
-        spans = table.expand(run) if run else []
+        spans = table.expand(run, known=known) if run else []
         i = 0
         for start, end, expansion in spans:
             if (
