@@ -66,3 +66,15 @@ def pages_for(n: int, start: int = 1, word: str = "asthma") -> dict[str, str]:
         f"NCT{i:08d}": make_page(f"NCT{i:08d}", f"Study {i} of {word}", enrollment=i)
         for i in range(start, start + n)
     }
+
+
+def build_studies(folder: Path, index_dir: Path, studies: dict[str, tuple[str, dict]]) -> Path:
+    """Index studies given as NCT ID -> (title, make_page options): a real index on disk."""
+    from indexer.index.build import full_build
+
+    pages = {
+        nct: make_page(nct, title, **{"summary": "A study.", **extra})
+        for nct, (title, extra) in studies.items()
+    }
+    full_build(write_pages(folder, pages), index_dir, procs=1)
+    return index_dir

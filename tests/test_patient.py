@@ -9,13 +9,12 @@ from __future__ import annotations
 import pytest
 
 from indexer.errors import ParamError
-from indexer.index.build import full_build
 from indexer.search.patient import read_patient
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
 from indexer.search.synonyms import DEFAULT_LISTS, SynonymTable, get_table
 
-from pagemaker import make_page, write_pages
+from pagemaker import build_studies
 
 ASTROCYTOMA = ("Anaplastic Astrocytoma",)
 STUDIES = {
@@ -45,14 +44,8 @@ DESCRIPTION = (
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    pages = {
-        nct: make_page(nct, title, **{"summary": "A study.", **extra})
-        for nct, (title, extra) in STUDIES.items()
-    }
-    folder = write_pages(tmp_path_factory.mktemp("pages"), pages)
-    index_dir = tmp_path_factory.mktemp("index")
-    full_build(folder, index_dir, procs=1)
-    ix = SearchIndex(index_dir)
+    folder, index_dir = tmp_path_factory.mktemp("pages"), tmp_path_factory.mktemp("index")
+    ix = SearchIndex(build_studies(folder, index_dir, STUDIES))
     yield ix
     ix.close()
 

@@ -10,13 +10,13 @@ import json
 
 import pytest
 
-from indexer.index.build import full_build, reindex
+from indexer.index.build import reindex
 from indexer.index.store import POINTER
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
 from indexer.search.synonyms import SynonymTable, normalise_phrase
 
-from pagemaker import make_page, write_pages
+from pagemaker import build_studies, make_page, write_pages
 
 STUDIES = {
     "NCT04554719": ("Pembrolizumab in Peripheral T-cell Lymphoma", {}),
@@ -50,14 +50,8 @@ STUDIES = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    pages = {
-        nct: make_page(nct, title, **{"summary": "A study.", **extra})
-        for nct, (title, extra) in STUDIES.items()
-    }
-    folder = write_pages(tmp_path_factory.mktemp("pages"), pages)
-    index_dir = tmp_path_factory.mktemp("index")
-    full_build(folder, index_dir, procs=1)
-    ix = SearchIndex(index_dir)
+    folder, index_dir = tmp_path_factory.mktemp("pages"), tmp_path_factory.mktemp("index")
+    ix = SearchIndex(build_studies(folder, index_dir, STUDIES))
     yield ix
     ix.close()
 

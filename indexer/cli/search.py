@@ -24,6 +24,7 @@ from ..search.query import (
     exported_lines,
     parse_params,
     parse_suggest,
+    reading_line,
     search_markdown,
     time_budget,
 )
@@ -175,7 +176,7 @@ def _print(resp: SearchResponse) -> None:
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")
     if resp.patient is not None:
-        click.echo(_reading_line(resp.patient))
+        click.echo(reading_line(resp.patient))
     for hit in resp.results:
         phases = "/".join(hit["phases"]) or "-"
         click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
@@ -186,17 +187,6 @@ def _print(resp: SearchResponse) -> None:
         click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
         if "why" in hit:
             click.echo(f"  {_why_line(hit['why'])}")
-
-
-def _reading_line(patient: dict[str, Any]) -> str:
-    """What patient mode read, so a wrong reading can be seen and corrected."""
-    age = f"age {patient['age']:g}" if patient["age"] is not None else "age not read"
-    sex = (patient["sex"] or "sex not read").lower()
-    concepts = ", ".join(c["text"] for c in patient["concepts"]) or "none"
-    line = f"Read as a patient: {age}, {sex}; concepts: {concepts}"
-    if patient["negated"]:
-        line += f"; not counted (denied): {'; '.join(patient['negated'])}"
-    return line
 
 
 def _why_line(why: dict[str, Any]) -> str:

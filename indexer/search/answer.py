@@ -80,44 +80,26 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     has_query = text is not None and text.query is not None
     page_docs, scores = page_of_hits(snap.columns, matches, req, has_query)
     terms = text.terms if text is not None else frozenset()
-    results = [
-        make_hit(
-            snap.searcher,
-            doc,
-            scores.get(doc),
-            terms,
-            SNIPPET_ANALYZER,
-            req.fields,
-            history=snap.columns.history_of(doc),
+
+    def hit_of(doc: int, score: float | None) -> dict[str, Any]:
+        history = snap.columns.history_of(doc)
+        return make_hit(
+            snap.searcher, doc, score, terms, SNIPPET_ANALYZER, req.fields, history=history
         )
-        for doc in page_docs
-    ]
+
+    results = [hit_of(doc, scores.get(doc)) for doc in page_docs]
     facet_lists = count_drill_sideways(snap.columns, matches, req)
     total = matches.total
     suggestion = None
     patient = text.patient if text is not None else None
     if patient is not None:
         for doc, hit in zip(page_docs, results, strict=True):
-            hit["why"] = why_matched(snap, patient, doc)
+            hit["why"] = why_matched(snap, patient, matches, doc)
     elif text is not None and total < FEW_RESULTS:
         suggestion = suggest(snap, req, total)
     partial = None
     if text is not None and patient is None and total == 0 and req.page == 1:
-        partial = offer(
-            snap,
-            text.rest,
-            matches,
-            req.per_page,
-            lambda doc, score: make_hit(
-                snap.searcher,
-                doc,
-                score,
-                terms,
-                SNIPPET_ANALYZER,
-                req.fields,
-                history=snap.columns.history_of(doc),
-            ),  # fmt: skip
-        )
+        partial = offer(snap, text.rest, matches, req.per_page, hit_of)
     return SearchResponse(
         query=req.to_dict(),
         total=total,

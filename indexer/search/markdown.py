@@ -63,7 +63,7 @@ def search_markdown(req: SearchRequest, resp: SearchResponse) -> str:
     if resp.expansions or resp.suggestion:
         lines.append("")
     if resp.patient is not None:
-        lines += [_reading_line(resp.patient), ""]
+        lines += [reading_line(resp.patient, md), ""]
     for hit in resp.results:
         lines.append(_hit_line(hit))
     if resp.results:
@@ -92,14 +92,16 @@ def _facet_value(spec: Any, item: dict[str, Any]) -> str:
     return (f"**{label}**" if item["selected"] else label) + f" ({item['count']:,})"
 
 
-def _reading_line(patient: dict[str, Any]) -> str:
-    age = f"age {patient['age']:g}" if patient["age"] is not None else "no age found"
-    sex = (patient["sex"] or "no sex found").lower()
+def reading_line(patient: dict[str, Any], escape: Any = str) -> str:
+    """What patient mode read, in a line (Markdown here, plain text in the terminal),
+    so a wrong reading can be seen and corrected."""
+    age = f"age {patient['age']:g}" if patient["age"] is not None else "age not read"
+    sex = (patient["sex"] or "sex not read").lower()
     concepts = ", ".join(c["text"] for c in patient["concepts"]) or "none"
-    line = f"Read as a patient: {age}, {sex}; looked for: {md(concepts)}."
+    line = f"Read as a patient: {age}, {sex}; concepts: {escape(concepts)}"
     if patient["negated"]:
-        line += f" Not counted (denied): {md('; '.join(patient['negated']))}."
-    return line + " Studies excluding this age or sex come last."
+        line += f"; not counted (denied): {escape('; '.join(patient['negated']))}"
+    return line + ". Studies excluding this age or sex come last."
 
 
 def _hit_line(hit: dict[str, Any]) -> str:

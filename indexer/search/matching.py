@@ -39,6 +39,9 @@ class Matches:
     # patient mode: studies whose age range or sex excludes the patient, ranked last
     excluded: np.ndarray | None = None
     admitted: np.ndarray | None = None  # what the ranges admit, whatever the text
+    # patient mode: studies whose bounds admit the patient's age, and sex (None: not read)
+    age_ok: np.ndarray | None = None
+    sex_ok: np.ndarray | None = None
 
     def filtered(self) -> np.ndarray:
         """The documents every filter admits, without the text (partial.py)."""
@@ -71,13 +74,20 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
                 matched[doc] = True
     admitted = _range_masks(cols, req) & cols.live  # counts assume live documents
     base = matched & admitted
-    excluded = None
+    excluded = age_ok = sex_ok = None
     if text is not None and text.patient is not None:
-        eligible = eligible_mask(cols, text.patient.reading.age, text.patient.reading.sex)
-        if eligible is not None and req.eligible_only:
-            base &= eligible
-        elif eligible is not None:
-            excluded = ~eligible
+        reading = text.patient.reading
+        age_ok = age_mask(cols, reading.age) if reading.age is not None else None
+        sex_ok = _sex_mask(cols, reading.sex) if reading.sex is not None else None
+        if age_ok is not None or sex_ok is not None:
+            eligible = cols.live.copy()
+            for mask in (age_ok, sex_ok):
+                if mask is not None:
+                    eligible &= mask
+            if req.eligible_only:
+                base &= eligible
+            else:
+                excluded = ~eligible
     facet_masks = {
         name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
     }
@@ -85,24 +95,22 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
     for fmask in facet_masks.values():
         final &= fmask
     pinned = tuple(d for d in pinned_docs if final[d])
-    return Matches(base, facet_masks, final, relevance, pinned, excluded, admitted)
+    return Matches(base, facet_masks, final, relevance, pinned, excluded, admitted, age_ok, sex_ok)
 
 
-def eligible_mask(cols: Columns, age: float | None, sex: str | None) -> np.ndarray | None:
-    """Studies whose age bounds admit `age` and whose sex is ALL or `sex` (a bound or a
-    sex not given excludes no one); None when neither is known."""
-    if age is None and sex is None:
-        return None
-    mask = np.ones(cols.size, dtype=bool)
-    if age is not None:
-        scaled = round(age * AGE_SCALE)
-        mask &= cols.range_mask("min_age_years", None, scaled, keep_missing=True)
-        mask &= cols.range_mask("max_age_years", scaled, None, keep_missing=True)
-    if sex is not None:
-        column = cols.facets["sex"]
-        other = [value for value in column.values if value not in ("ALL", sex)]
-        mask &= ~column.mask_for(other, cols.size)
+def age_mask(cols: Columns, age: float) -> np.ndarray:
+    """Studies whose age bounds admit `age` in years (a bound not given excludes no one):
+    the `age` filter and patient mode's eligibility alike."""
+    scaled = round(age * AGE_SCALE)
+    mask = cols.range_mask("min_age_years", None, scaled, keep_missing=True)
+    mask &= cols.range_mask("max_age_years", scaled, None, keep_missing=True)
     return mask
+
+
+def _sex_mask(cols: Columns, sex: str) -> np.ndarray:
+    """Studies open to `sex`: ALL, that sex, or none given."""
+    column = cols.facets["sex"]
+    return ~column.mask_for([v for v in column.values if v not in ("ALL", sex)], cols.size)
 
 
 def _selected_values(cols: Columns, req: SearchRequest) -> None:
@@ -138,9 +146,7 @@ def _range_masks(cols: Columns, req: SearchRequest) -> np.ndarray:
     if req.enrollment_min is not None or req.enrollment_max is not None:
         mask &= cols.range_mask("enrollment", req.enrollment_min, req.enrollment_max, False)
     if req.age is not None:
-        age = round(req.age * AGE_SCALE)
-        mask &= cols.range_mask("min_age_years", None, age, keep_missing=True)
-        mask &= cols.range_mask("max_age_years", age, None, keep_missing=True)
+        mask &= age_mask(cols, req.age)
     return mask
 
 

@@ -16,20 +16,21 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query
 
-from ..index.columns import MISSING
-from ..index.schema import AGE_SCALE, BODY
+from ..index.schema import BODY
 from ..index.textnorm import word_forms
 from .patient import PatientReading, read_patient
 from .synonym_store import phrase_hash
 from .synonyms import SYNONYM_BOOST, get_table, normalise_phrase
 
 if TYPE_CHECKING:
+    from .matching import Matches
     from .reader import Snapshot
 
 # what each part of a description is worth: a condition or finding it names, a
@@ -92,15 +93,14 @@ _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT)\b|(?:^|\s)[-+]\w|\w[*?^~]|\b[a-z_]+:\S
 AUTO_WORDS = 12
 
 
-def reads_as_patient(q: str, mode: str, keyword_chars: int = 500, keyword_words: int = 32) -> bool:
-    """mode=auto: a description when it is long, or has more than 12 words and no
-    query syntax; a keyword query past the keyword limits is read as one too."""
+def reads_as_patient(q: str, mode: str, past_keyword_limits: bool) -> bool:
+    """mode=auto: a description when it is past the keyword limits (text.py's, which
+    says so), or has more than 12 words and no query syntax."""
     if mode != "auto":
         return mode == "patient"
-    words = len(_TOKEN.findall(q))
-    if len(q) > keyword_chars or words > keyword_words:
+    if past_keyword_limits:
         return True
-    return words > AUTO_WORDS and not _SYNTAX.search(q)
+    return len(_TOKEN.findall(q)) > AUTO_WORDS and not _SYNTAX.search(q)
 
 
 @dataclass(frozen=True)
@@ -154,11 +154,11 @@ _VOCAB_LOCK = threading.Lock()
 def index_vocabulary(snap: Snapshot) -> dict[str, np.ndarray]:
     """Sorted hashes of the generation's condition and of its intervention names,
     normalised: built on a snapshot's first patient query."""
-    vocab = getattr(snap, "patient_vocabulary", None)
+    vocab = snap.patient_vocabulary
     if vocab is not None:
         return vocab
     with _VOCAB_LOCK:
-        vocab = getattr(snap, "patient_vocabulary", None)
+        vocab = snap.patient_vocabulary
         if vocab is None:
             vocab = {}
             for facet, kind in (("condition", "condition"), ("intervention", "treatment")):
@@ -170,11 +170,16 @@ def index_vocabulary(snap: Snapshot) -> dict[str, np.ndarray]:
         return vocab
 
 
-def known_names(snap: Snapshot):
+def known_names(snap: Snapshot) -> Callable[[str], bool]:
     """Whether a normalised phrase is one of the generation's condition or intervention
-    names (of two words or more): synonyms the studies use are searched first."""
-    vocab = index_vocabulary(snap)
-    return lambda key: _in_vocab(vocab["condition"], key) or _in_vocab(vocab["treatment"], key)
+    names (of two words or more): synonyms the studies use are searched first. The
+    names are collected only when an expansion first asks (warm-up does it earlier)."""
+
+    def known(key: str) -> bool:
+        vocab = index_vocabulary(snap)
+        return _in_vocab(vocab["condition"], key) or _in_vocab(vocab["treatment"], key)
+
+    return known
 
 
 def _in_vocab(vocab: np.ndarray, key: str) -> bool:
@@ -291,7 +296,7 @@ def _bounded_parts(snap, concepts: list[Concept], words: list[str], said: Counte
             df_cache[(field, form)] = reader.doc_frequency(field, form)
         return df_cache[(field, form)]
 
-    candidates = []  # (cost, order, key, query, forms)
+    candidates = []  # (0 concept / 1 word, order or studies, key, query, forms, cost)
     for order, concept in enumerate(concepts[:MAX_CONCEPTS]):
         forms = _forms(concept.text)
         if not forms:
@@ -346,26 +351,19 @@ def _bounded_parts(snap, concepts: list[Concept], words: list[str], said: Counte
     return parts, terms
 
 
-def why_matched(snap: Snapshot, pq: PatientQuery, doc: int) -> dict[str, object]:
-    """Why a study is on the list: its age and sex bounds against the patient's (None
-    when the patient's is not known), and the concepts of the description it holds."""
-    cols = snap.columns
-    age_ok = sex_ok = None
-    if pq.reading.age is not None:
-        scaled = round(pq.reading.age * AGE_SCALE)
-        low, high = cols.numbers["min_age_years"][doc], cols.numbers["max_age_years"][doc]
-        age_ok = bool((low == MISSING or low <= scaled) and (high == MISSING or high >= scaled))
-    if pq.reading.sex is not None:
-        column = cols.facets["sex"]
-        lo, hi = np.searchsorted(column.docs, [doc, doc + 1])
-        values = [column.values[c] for c in column.codes[lo:hi].tolist()]
-        sex_ok = not values or any(v in ("ALL", pq.reading.sex) for v in values)
+def why_matched(snap: Snapshot, pq: PatientQuery, matches: Matches, doc: int) -> dict[str, object]:
+    """Why a study is on the list: whether its age and sex bounds admit the patient as
+    read (matching.py's masks; None when not read), and the concepts it holds."""
     held = []
     for concept in pq.concepts:
         forms = _forms(concept.text)
         if forms and all(_holds(snap, form, doc) for form in forms):
             held.append(concept.text)
-    return {"age_ok": age_ok, "sex_ok": sex_ok, "concepts": held}
+    return {
+        "age_ok": None if matches.age_ok is None else bool(matches.age_ok[doc]),
+        "sex_ok": None if matches.sex_ok is None else bool(matches.sex_ok[doc]),
+        "concepts": held,
+    }
 
 
 def _holds(snap: Snapshot, form: str, doc: int) -> bool:

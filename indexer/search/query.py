@@ -28,7 +28,7 @@ from .export import FORMATS as EXPORT_FORMATS
 from .export import MAX_EXPORT, exported_lines
 from .facets import FacetList, commonest_values
 from .feeds import FEED_ENTRIES, FEED_IGNORES, entry_summary, feed_request, is_new
-from .markdown import search_markdown, study_markdown
+from .markdown import reading_line, search_markdown, study_markdown
 from .ordering import sorted_docs
 from .params import (
     MAX_RESULT_WINDOW,
@@ -68,6 +68,7 @@ __all__ = [
     "TrialsearchError",
     "time_budget",
     "search_markdown",
+    "reading_line",
     "study_markdown",
     "FacetList",
     "IndexUnavailable",

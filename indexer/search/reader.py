@@ -49,6 +49,8 @@ class Snapshot:
         self.files = None  # set by SearchIndex: the files_stamp it was opened on
         # autocomplete's recent filter sets: their documents and counts (autocomplete.py)
         self.suggest_filters: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        # patient mode's dictionary of this generation's names (patient_query.py)
+        self.patient_vocabulary: dict[str, Any] | None = None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

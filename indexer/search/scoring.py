@@ -196,23 +196,17 @@ class FastScorer:
         return self.by_whoosh(q)
 
     def _term(self, q: query.Term) -> Scored:
-        field, text = q.fieldname, q.text
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        if field not in self.searcher.schema or not self.searcher.schema[field].scorable:
-            return self.by_whoosh(q)
         mask = np.zeros(self.size, dtype=bool)
         scores = np.zeros(self.size, dtype=np.float32)
-        ids, weights = self.postings(field, text)
-        if len(ids):
-            mask[ids] = True
-            scores[ids] = self._bm25(field, text, ids, weights) * q.boost
+        if not self._add_term(q, mask, scores):
+            return self.by_whoosh(q)
         return mask, scores
 
     def _add_term(self, q: query.Query, mask: np.ndarray, scores: np.ndarray) -> bool:
-        """An `Or`'s term added into the running arrays in place: the same sums as
-        adding its own full-size arrays (zeros elsewhere), without making them — a
-        patient description is an `Or` of dozens of terms. False: not a plain term."""
+        """A term's matches and scores added into the arrays in place: an `Or` adds its
+        terms so (the same sums as adding each one's full-size arrays, zeros elsewhere,
+        without making them — a patient description is an `Or` of dozens of terms).
+        False: not a term of a scorable field (Whoosh must score it)."""
         if not isinstance(q, query.Term):
             return False
         field, text = q.fieldname, q.text

@@ -87,7 +87,7 @@ def parse_text(
     """The request text read as a query, or None for an empty text (browse)."""
     if not q.strip():
         return None
-    if reads_as_patient(q, mode):
+    if reads_as_patient(q, mode, len(q) > MAX_QUERY_CHARS or len(_typed_words(q)) > MAX_TERMS):
         pq = patient_query(snap, q, exact)
         return ParsedText((), q, pq.query, (), pq.terms, pq)
     if len(q) > MAX_QUERY_CHARS:
@@ -142,11 +142,16 @@ def _parser() -> qparser.QueryParser:
 _PARSER_LOCK = threading.Lock()
 
 
+def _typed_words(text: str) -> list[str]:
+    """Every word as typed, repeats too, as the keyword limit counts them (19-year-old
+    is three: `the` 125 times is 125 posting walks)."""
+    return [w for w in _TYPED_WORD.findall(text) if w not in OPERATORS]
+
+
 def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, list[Expansion]]:
     """Whoosh syntax when it parses cleanly, plain AND-ed words when it does not; then
     synonyms OR-ed in at a lower weight, and a bonus for the words standing together."""
-    # every word as typed counts, repeats too: `the` 125 times is 125 posting walks
-    typed = [w for w in _TYPED_WORD.findall(text) if w not in OPERATORS]
+    typed = _typed_words(text)
     if len(typed) > MAX_TERMS:
         raise ParamError(
             "too_many_terms",
