@@ -1,4 +1,5 @@
-"""The published query mix of the benchmark: 120 requests, the same for every engine.
+"""The published query mix of the benchmark: 132 requests, the same for every engine
+(120 until trials near a place joined it; the peers answer the same 90 as before).
 
 Each entry is API parameters (name -> list of values) plus a label; `peer` says
 whether the peers can answer it too (they have no age, date or enrollment ranges).
@@ -76,6 +77,16 @@ def build_mix(top: dict[str, list[str]]) -> list[dict[str, Any]]:
         add("sort", peer=sort.lstrip("-") != "nct_id", sort=sort, status=v("status", i))
     for i in range(10):
         add("deep page", q=COMMON[i % 4], page=str(20 + 10 * i))
+    # trials near a place (issue 15): cities where the corpus's sites are, every radius,
+    # with the recruiting-site filter, facets of the place and the nearest first
+    radii = ["10mi", "25mi", "50mi", "100mi", "250mi", "500mi"]
+    for i in range(12):
+        near = {"near": v("city", i), "radius": radii[i % len(radii)]}
+        if i % 2:
+            near["site_status"] = "RECRUITING"
+        if i % 3 == 0:
+            near["sort"] = "distance"
+        add("near", peer=False, q=COMMON[i] if i % 4 else "", **near)
     add(
         "browse all",
     )

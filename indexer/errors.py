@@ -190,6 +190,12 @@ API_ERROR_CODES: dict[str, str] = {
     "too_many_values": "more than 50 values for one filter",
     "unknown_value": "a value no study has, or not in the parameter's vocabulary; "
     "`allowed` lists the vocabulary or the close values",
+    "unknown_place": "near= names no place the offline gazetteer knows; `allowed` lists "
+    "the closest known places, or the forms near= takes",
+    "ambiguous_place": "near= names several well-known places (Portland); `allowed` lists "
+    "them: add a state or country",
+    "invalid_radius": "radius is not a distance above 0 and up to 500 mi (50mi, 80km)",
+    "near_required": "radius= or sort=distance without near=",
     "unknown_sort": "a sort field that does not exist; `allowed` lists them",
     "missing_prefix": "/api/suggest without `prefix` (the text typed so far)",
     "missing_description": "MCP match_patient without a description, age, sex or conditions",

@@ -100,8 +100,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the built-in lists: the project's lay terms and MeSH 2024 "
             "(`indexer/search/data/`)"),
     Setting("cache_dir", "TRIALSEARCH_CACHE_DIR", _path, None,
-            "where synonym lists are compiled once for all processes (memory-mapped "
-            "arrays)", "`$XDG_CACHE_HOME/trialsearch` or `~/.cache/trialsearch`"),
+            "where synonym lists and the gazetteer are compiled once for all processes "
+            "(memory-mapped arrays)", "`$XDG_CACHE_HOME/trialsearch` or `~/.cache/trialsearch`"),
     Setting("public_url", "TRIALSEARCH_PUBLIC_URL", str, "",
             "the service's URL as clients see it, for the OpenAPI `servers` entry; unset: "
             "the relative `/` (never the request's Host header)", "none"),
@@ -191,3 +191,13 @@ def settings_table() -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     rows += [f"| `{s.env}` | {s.shown_default} | {s.help} |" for s in SETTINGS]
     return "\n".join(rows)
+
+
+def cache_root() -> Path:
+    """Where data compiled once per machine lives (synonym lists, the gazetteer):
+    TRIALSEARCH_CACHE_DIR, else the user's cache folder."""
+    configured = read_setting("cache_dir")
+    if configured is not None:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "trialsearch"

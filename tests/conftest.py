@@ -164,8 +164,11 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.proc.stdout.read().decode()[-2000:]}")
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code in (200, 503):
+                answered = requests.get(self.url + "/healthz", timeout=2).status_code
+                # every worker forked, not only the one that answered first
+                if answered in (200, 503) and len(self.worker_pids()) >= workers:
                     return
+                time.sleep(0.05)
             except requests.ConnectionError:
                 time.sleep(0.1)
         self.stop()

@@ -26,6 +26,8 @@ def make_page(
     healthy: str = "No",
     summary: str = "A study.",
     interventions: tuple[tuple[str, str], ...] = (("Drug X", "DRUG"),),
+    sites: tuple[tuple[str, str], ...] = (),
+    more_sites: int = 0,
 ) -> str:
     return render_page(
         PageContent(
@@ -49,6 +51,8 @@ def make_page(
             sex=sex,
             healthy_volunteers=healthy,
             interventions=[(name, kind, "given daily.") for name, kind in interventions],
+            sites=sites,
+            more_sites=more_sites,
         )
     )
 

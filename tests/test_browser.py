@@ -243,3 +243,77 @@ def test_describing_a_patient_works_without_javascript(browser, sample_server):
         assert "age 9" in driver.find_element("id", "patient-reading").text
     finally:
         driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_searching_near_a_place_shows_distances_and_recruiting_sites(browser, sample_server):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(sample_server.url + "/search?q=")
+    everything = count_text(driver)
+    near = driver.find_element("id", "near")
+    near.send_keys("Boston, MA", Keys.ENTER)
+    wait_for(driver, lambda d: "near=Boston" in d.current_url)
+    assert "radius=50mi" in driver.current_url
+    reading = driver.find_element("id", "near-reading").text
+    assert "Near Boston, Massachusetts, United States · within 50 mi" in reading
+    nearby = count_text(driver)
+    assert 0 < nearby < everything
+    sites = driver.find_elements("css selector", ".hit .site")
+    assert sites and all("Boston" in site.text for site in sites)
+    # "Recruiting sites only" and the site-status facet's box are one filter
+    driver.find_element("id", "recruiting-sites").click()
+    wait_for(driver, lambda d: "site_status=RECRUITING" in d.current_url)
+    assert driver.find_element("css selector", "#facet-site_status input[value=RECRUITING]")
+    assert driver.find_element("id", "recruiting-sites").is_selected()
+    recruiting = count_text(driver)
+    assert recruiting <= nearby
+    assert all("Recruiting" in s.text for s in driver.find_elements("css selector", ".hit .site"))
+    driver.find_element("css selector", "#facet-site_status input[value=RECRUITING]").click()
+    wait_for(driver, lambda d: "site_status" not in d.current_url)
+    assert not driver.find_element("id", "recruiting-sites").is_selected()
+    # a wider radius asks again at once; the nearest come first when asked
+    Select(driver.find_element("id", "radius")).select_by_value("500mi")
+    wait_for(driver, lambda d: "radius=500mi" in d.current_url)
+    assert count_text(driver) >= nearby
+    Select(driver.find_element("id", "sort")).select_by_value("distance")
+    wait_for(driver, lambda d: "sort=distance" in d.current_url)
+    miles = [
+        float(d.text.split()[0].lstrip("<"))
+        for d in driver.find_elements("css selector", ".hit .site .distance")
+    ]
+    assert miles == sorted(miles)
+    driver.save_screenshot(str(ARTIFACTS / "near.png"))
+    # the chip removes the place and its radius
+    driver.find_element("css selector", "a.chip[aria-label*='Near Boston']").click()
+    wait_for(driver, lambda d: "near=" not in d.current_url)
+    assert "radius=" not in driver.current_url
+
+
+def test_an_ambiguous_place_offers_each_namesake(browser, sample_server):
+    driver = browser
+    driver.get(sample_server.url + "/search?q=&near=Portland")
+    choices = driver.find_elements("css selector", "#place-choices a[href*='near=']")
+    labels = [choice.text for choice in choices]
+    assert labels[:2] == ["Portland, Oregon, United States", "Portland, Maine, United States"]
+    choices[0].click()
+    wait_for(driver, lambda d: d.find_elements("id", "near-reading"))
+    assert "Portland, Oregon" in driver.find_element("id", "near-reading").text
+
+
+def test_searching_near_a_place_works_without_javascript(browser, sample_server):
+    driver = browser
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        driver.get(sample_server.url + "/search?q=")
+        driver.find_element("id", "near").send_keys("77030")  # a Houston ZIP code
+        driver.find_element("id", "recruiting-sites").click()
+        driver.find_element("css selector", "button.apply").click()
+        wait_for(driver, lambda d: "near=77030" in d.current_url)
+        assert "site_status=RECRUITING" in driver.current_url
+        assert "(ZIP 77030)" in driver.find_element("id", "near-reading").text
+        sites = driver.find_elements("css selector", ".hit .site")
+        assert sites and all("Houston" in s.text and "Recruiting" in s.text for s in sites)
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})

@@ -92,8 +92,10 @@ def test_the_catalog_lists_six_read_only_tools_with_schemas_and_examples(sample_
     catalog = json.dumps(
         [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
     )
-    # what an agent pays for in every conversation (README: "For agents")
-    assert len(catalog.encode()) < 24_000, len(catalog.encode())
+    # what an agent pays for in every conversation (README: "For agents"): 23.4 KB with
+    # six tools, 29.1 KB once near, radius, state, city and site_status joined four
+    # of them with the nearest site and the place read in the results (issue 15)
+    assert len(catalog.encode()) < 30_000, len(catalog.encode())
 
 
 def test_every_tool_answers_with_structured_content_valid_against_its_schema(sample_index):

@@ -17,22 +17,28 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from indexer.cli import main
-from indexer.search.query import FACETS, PARAMS, SearchIndex, parse_params
+from indexer.search.query import FACETS, PARAMS, PARAMS_BY_NAME, SearchIndex, parse_params
 
 CLI = [str(Path(sys.executable).with_name("trialsearch"))]
 NAMES = [param.name for param in PARAMS]
 
 
+def with_needs(param) -> list:
+    """The parameter, after those it needs (radius: near), each with its example."""
+    return [PARAMS_BY_NAME[name] for name in param.needs] + [param]
+
+
 def example_params(param) -> list[tuple[str, str]]:
-    return [(param.name, param.example)]
+    return [(p.name, p.example) for p in with_needs(param)]
 
 
 def cli_args(param) -> list[str]:
     if param.name == "q":
         return param.example.split()
+    needed = [arg for p in with_needs(param)[:-1] for arg in cli_args(p)]
     if param.kind == "boolean":
-        return [param.cli_option]
-    return [param.cli_option, param.example]
+        return [*needed, param.cli_option]
+    return [*needed, param.cli_option, param.example]
 
 
 def test_the_table_names_each_parameter_once_and_every_facet():
@@ -55,7 +61,7 @@ def test_each_parameter_is_described_with_an_example_its_schema_admits(param):
 
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
 def test_each_example_is_a_working_search_of_the_sample(param, sample_index):
-    req = parse_params({param.name: [param.example]})
+    req = parse_params({name: [value] for name, value in example_params(param)})
     resp = SearchIndex(sample_index).search(req)
     assert resp.total > 0, f"{param.name}={param.example} finds nothing in the sample"
 
@@ -76,8 +82,8 @@ def test_each_parameter_is_accepted_by_the_json_api(param, client):
 
 @pytest.mark.parametrize("param", PARAMS, ids=NAMES)
 def test_each_parameter_is_accepted_in_a_post_body(param, client):
-    value = [param.example] if param.repeatable else param.example
-    response = client.post("/api/search", json={param.name: value})
+    body = {p.name: [p.example] if p.repeatable else p.example for p in with_needs(param)}
+    response = client.post("/api/search", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert total_of(response.get_data(as_text=True), param.name == "format") > 0
 
@@ -116,8 +122,9 @@ def test_the_openapi_document_describes_nothing_the_table_lacks(client):
 def test_the_installed_command_takes_every_parameter_at_once(sample_index):
     """One real process with every option: the options parse together, the answer
     is the API's for the same parameters."""
-    skipped = ("page", "format")
+    skipped = ("page", "format", "radius")
     args = [arg for param in PARAMS if param.name not in skipped for arg in cli_args(param)]
+    args += ["--radius", PARAMS_BY_NAME["radius"].example]
     result = subprocess.run(
         [*CLI, "search", *args, "--index", str(sample_index), "--json"],
         capture_output=True,

@@ -305,6 +305,9 @@ def test_hits_carry_everything_an_agent_needs(index):
         "first_indexed": hit["first_indexed"],
         "changed_at": hit["first_indexed"],  # unchanged since it arrived
         "recent_changes": [],
+        "nearest_site": None,  # with near= only
+        "sites_in_radius": None,
+        "sites_truncated": False,
         "score": hit["score"],
         "snippet": "A <mark>registry</mark> of patients hospitalised for heart failure.",
     }

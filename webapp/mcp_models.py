@@ -23,6 +23,32 @@ class Lean(BaseModel):
     model_config = ConfigDict(json_schema_extra=_lean_model)
 
 
+class Site(Lean):
+    """The nearest site passing the site filters."""
+
+    facility: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    status: str | None
+    distance_km: float
+    distance_mi: float
+
+
+class Near(Lean):
+    """How `near` was read."""
+
+    query: str
+    name: str | None
+    region: str | None
+    country: str | None
+    lat: float
+    lon: float
+    precision: str
+    radius_km: float
+    radius_mi: float
+
+
 class Hit(Lean):
     """A study in a result list: nct_id and the fields asked for (others left out)."""
 
@@ -39,6 +65,9 @@ class Hit(Lean):
     last_update: str | None = None
     canonical_url: str | None = None
     clinicaltrials_gov: str | None = None
+    nearest_site: Site | None = None
+    sites_in_radius: int | None = None
+    sites_truncated: bool | None = None
     score: float | None = None
     snippet: str | None = Field(None, description="HTML-escaped; only <mark> is markup")
 
@@ -73,6 +102,7 @@ class SearchResult(Lean):
     facets: dict[str, list[FacetValue]]
     expansions: list[Expansion]
     suggestion: str | None
+    near: Near | None = None
     criteria: dict[str, Any] = Field(description="The request as understood, defaults filled")
     index: IndexInfo
 
@@ -91,6 +121,7 @@ class PatientHit(Lean):
     conditions: list[str]
     canonical_url: str | None
     why: Why
+    nearest_site: Site | None = None
 
 
 class Reading(Lean):
@@ -109,6 +140,7 @@ class PatientMatches(Lean):
     page: int
     per_page: int
     read: Reading
+    near: Near | None = None
     hits: list[PatientHit]
     criteria: dict[str, Any]
     index: IndexInfo

@@ -89,7 +89,9 @@ def _arguments(names: list[str], described: bool = True) -> list[Any]:
         param = by_name[name]
         text = param.description if described else "As in search_trials."
         if described and param.kind == "facet" and param.values:
-            text += f" One of: {', '.join(param.values)}."
+            # a site's status takes the study statuses: listed once, under status
+            listed = "those of status" if param.name == "site_status" else ", ".join(param.values)
+            text += f" One of: {listed}."
         out.append(
             inspect.Parameter(
                 name,
@@ -131,12 +133,15 @@ def _tool_error(exc: TrialsearchError) -> ToolError:
 
 PATIENT_ONLY = ("mode", "eligible_only")  # match_patient's, not the other tools'
 FILTERS = [
-    p.name for p in PARAMS if p.group in ("query", "facet", "range") and p.name not in PATIENT_ONLY
+    p.name
+    for p in PARAMS
+    if p.group in ("query", "facet", "place", "range") and p.name not in PATIENT_ONLY
 ]
 SEARCH_ARGS = [*FILTERS, "sort", "order", "page", "per_page", "fields", "facets", "facet_limit"]
 # match_patient: the patient's own age and sex replace the filters of those names
-PATIENT_FILTERS = ["status", "phase", "study_type", "country"]
-PATIENT_FIELDS = ["title", "overall_status", "phases", "conditions", "canonical_url"]
+PATIENT_FILTERS = ["status", "phase", "study_type", "country", "site_status", "near", "radius"]
+PATIENT_FIELDS = ["title", "overall_status", "phases", "conditions", "canonical_url",
+                  "nearest_site"]  # fmt: skip
 _SEX_WORDS = {"FEMALE": "woman", "MALE": "man"}
 
 
@@ -183,6 +188,7 @@ def build_server(index: SearchIndex) -> MCPServer:
             facets=resp.facets,
             expansions=resp.expansions,
             suggestion=resp.suggestion,
+            near=resp.near,
             criteria=_criteria(resp.query),
             index=resp.index,
         )
@@ -255,6 +261,7 @@ def build_server(index: SearchIndex) -> MCPServer:
                 **{k: v for k, v in resp.patient.items() if k not in ("concepts", "words")},
                 concepts=[concept["text"] for concept in resp.patient["concepts"]],
             ),
+            near=resp.near,
             hits=[PatientHit(**hit) for hit in resp.results],
             criteria=_criteria(resp.query),
             index=resp.index,
@@ -270,7 +277,9 @@ def build_server(index: SearchIndex) -> MCPServer:
         'Search studies: words (AND-ed), "phrases", OR, -word; filters are ORed within '
         "one, ANDed across. Returns total, compact hits (choose `fields`), facet counts "
         '(top 10) and the criteria applied. E.g. {"q": "pembrolizumab", "status": '
-        '["RECRUITING"], "phase": ["PHASE3"], "country": ["Germany"]}.',
+        '["RECRUITING"], "phase": ["PHASE3"], "country": ["Germany"]}; near a place: '
+        '{"q": "breast cancer", "near": "Boston, MA", "radius": "50mi", "site_status": '
+        '["RECRUITING"], "sort": "distance"}.',
         _arguments(SEARCH_ARGS),
         SearchResult,
     )
@@ -308,9 +317,10 @@ def build_server(index: SearchIndex) -> MCPServer:
         match_patient,
         "Trials for a patient, from a description (up to 4,000 characters) and/or age, "
         "sex, conditions (these win). Denied findings do not count; studies excluding the "
-        "patient's age or sex come last (eligible_only: none). Returns what was read and, "
-        'per hit, why (age_ok, sex_ok, concepts). E.g. {"description": "A 45-year-old man '
-        'with glioma, s/p radiation; no diabetes."}.',
+        "patient's age or sex come last (eligible_only: none); near/radius keep studies "
+        "with a site close to the patient. Returns what was read and, per hit, why (age_ok, "
+        'sex_ok, concepts) and the nearest site. E.g. {"description": "A 45-year-old man '
+        'with glioma, s/p radiation; no diabetes.", "near": "Boston, MA"}.',
         [
             _keyword("description", Annotated[str | None, Field(max_length=4000)], None),
             _keyword("age", Annotated[float | None, Field(ge=0, le=150)], None),

@@ -79,6 +79,22 @@ def component_schemas() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
             },
+            "nearest_site": {
+                "description": "With near=: the nearest of the study's sites that pass every "
+                "site condition (radius, site_status, state, city, country), by great-circle "
+                "distance; null without near=.",
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Site"}],
+            },
+            "sites_in_radius": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "With near=: how many of the study's sites pass them.",
+            },
+            "sites_truncated": {
+                "type": "boolean",
+                "description": 'The page listed only its first 100 sites ("… and N more"): '
+                "distances and site filters know only those.",
+            },
             "score": {"type": ["number", "null"]},
             "missing": {
                 **_STR_LIST,
@@ -122,6 +138,7 @@ def component_schemas() -> dict[str, Any]:
             "mode",
             "patient",
             "partial",
+            "near",
         ],
         "properties": {
             "query": {"type": "object", "description": "The request as understood."},
@@ -204,6 +221,63 @@ def component_schemas() -> dict[str, Any]:
                 "be checked and corrected (null in keyword mode).",
                 "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/PatientReading"}],
             },
+            "near": {
+                "description": "How near= was read (null without it), and the radius.",
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Origin"}],
+            },
+        },
+        "additionalProperties": False,
+    }
+    site = {
+        "type": "object",
+        "required": [
+            "facility",
+            "city",
+            "state",
+            "country",
+            "status",
+            "distance_km",
+            "distance_mi",
+        ],  # fmt: skip
+        "properties": {
+            "facility": _NULL_STR,
+            "city": _NULL_STR,
+            "state": _NULL_STR,
+            "country": _NULL_STR,
+            "status": _NULL_STR,
+            "distance_km": {"type": "number", "minimum": 0},
+            "distance_mi": {"type": "number", "minimum": 0},
+        },
+        "additionalProperties": False,
+    }
+    origin = {
+        "type": "object",
+        "required": [
+            "query",
+            "name",
+            "region",
+            "country",
+            "lat",
+            "lon",
+            "precision",
+            "radius_km",
+            "radius_mi",
+        ],  # fmt: skip
+        "properties": {
+            "query": {"type": "string", "description": "near= as given."},
+            "name": _NULL_STR,
+            "region": _NULL_STR,
+            "country": _NULL_STR,
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "precision": {
+                "type": "string",
+                "enum": ["city", "postal_code", "coordinates"],
+                "description": "What the place was read as: a gazetteer city, a US ZIP "
+                "code's centre, or coordinates as given.",
+            },
+            "radius_km": {"type": "number"},
+            "radius_mi": {"type": "number"},
         },
         "additionalProperties": False,
     }
@@ -294,6 +368,8 @@ def component_schemas() -> dict[str, Any]:
         "Hit": hit,
         "SearchResponse": search_response,
         "PatientReading": patient_reading,
+        "Site": site,
+        "Origin": origin,
         "Error": error,
         "Study": record,
         "SuggestResponse": {

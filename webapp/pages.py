@@ -39,6 +39,8 @@ SORT_CHOICES = [
     ("nct_id", "NCT ID"),
     ("changed", "Recently new or changed"),
 ]
+NEAREST_SORT = ("distance", "Nearest site")  # offered with a place
+RADIUS_CHOICES = ("10mi", "25mi", "50mi", "100mi", "250mi", "500mi")
 RANGE_LABELS = {name: PARAMS_BY_NAME[name].label for name in RANGE_PARAMS}
 # which facet each closed-vocabulary code belongs to, for the template's `pretty` filter
 _CODE_FACET = {value: spec for spec in FACETS for value in spec.values or ()}
@@ -111,6 +113,14 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         for spec in FACETS
         for value in req.filters.get(spec.name, [])
     ]
+    if req.near is not None:
+        radius = req.near_dict()
+        chips.append(
+            {
+                "label": f"Near {req.near.query} (within {radius['radius_mi']:g} mi)",
+                "url": _url(_without(_without(base, "near"), "radius")),
+            }
+        )
     for name in RANGE_PARAMS:
         value = getattr(req, name)
         if value is not None:
@@ -156,10 +166,28 @@ def build_view(req: SearchRequest, resp: SearchResponse) -> dict[str, Any]:
         "feed_url": _url(_feed_params(params), "/search.atom"),
         # mark what is new or changed when the search is about that
         "show_changes": bool(req.new_since or req.changed_since or req.sort == "changed"),
-        "sort_choices": SORT_CHOICES,
+        "sort_choices": SORT_CHOICES + ([NEAREST_SORT] if req.near is not None else []),
+        "radius_choices": _radius_choices(req.radius),
+        "recruiting_sites": "RECRUITING" in req.filters.get("site_status", []),
         "current_sort": current_sort or "",
         "first": (req.page - 1) * req.per_page + 1,
     }
+
+
+def _radius_choices(current: str | None) -> list[str]:
+    """The select's distances, with one typed in the URL kept among them."""
+    chosen = current or "50mi"
+    return list(RADIUS_CHOICES) + ([chosen] if chosen not in RADIUS_CHOICES else [])
+
+
+def _place_choices(args: dict[str, list[str]], exc: ParamError) -> list[dict[str, str]]:
+    """For an ambiguous or unknown place: the same search near each place offered."""
+    if exc.param != "near" or exc.code not in ("ambiguous_place", "unknown_place"):
+        return []
+    if not exc.allowed or any('"' in choice for choice in exc.allowed):  # the forms, not places
+        return []
+    rest = [(k, v) for k, values in args.items() if k not in ("near", "page") for v in values]
+    return [{"label": label, "url": _url([*rest, ("near", label)])} for label in exc.allowed]
 
 
 def _feed_params(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -191,6 +219,9 @@ def search_page():
     a URL may be (the form posts in patient mode)."""
     form = request.form if request.method == "POST" else request.args
     args = form.to_dict(flat=False)
+    if not "".join(args.get("near", [])).strip():
+        # the form's radius select always sends a value; without a place it says nothing
+        args.pop("radius", None)
     try:
         req = parse_params(args)
         # the page lists at most HTML_FACET_VALUES values a facet (a "more" link beyond
@@ -201,7 +232,13 @@ def search_page():
     except ParamError as exc:
         count_refusal(exc.code)
         return render_template(
-            "search.html", req=None, resp=None, view=None, q=" ".join(args.get("q", [])), error=exc
+            "search.html",
+            req=None,
+            resp=None,
+            view=None,
+            q=" ".join(args.get("q", [])),
+            error=exc,
+            place_choices=_place_choices(args, exc),
         ), 400
     view = build_view(req, resp)
     html = render_template(

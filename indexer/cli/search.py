@@ -22,10 +22,12 @@ from ..search.query import (
     SearchIndex,
     SearchResponse,
     exported_lines,
+    near_line,
     parse_params,
     parse_suggest,
     reading_line,
     search_markdown,
+    site_line,
     time_budget,
 )
 from ..settings import read_setting
@@ -177,6 +179,8 @@ def _print(resp: SearchResponse) -> None:
         click.echo(f"Did you mean: {resp.suggestion}")
     if resp.patient is not None:
         click.echo(reading_line(resp.patient))
+    if resp.near is not None:
+        click.echo(near_line(resp.near))
     for hit in resp.results:
         phases = "/".join(hit["phases"]) or "-"
         click.echo(f"\n{hit['nct_id']}  {click.style(hit['title'], bold=True)}")
@@ -187,6 +191,9 @@ def _print(resp: SearchResponse) -> None:
         click.echo(f"  {hit['canonical_url'] or hit['clinicaltrials_gov'] or ''}")
         if "why" in hit:
             click.echo(f"  {_why_line(hit['why'])}")
+        site = site_line(hit)
+        if site:
+            click.echo(f"  {site}")
 
 
 def _why_line(why: dict[str, Any]) -> str:

@@ -338,6 +338,7 @@ def _publish(
     info = publish(store, number, building, manifest, expect, canaries)
     report.generation = info.generation
     report.documents = info.documents
+    report.sites = info.sites
 
 
 def _same_stat(path: Path, entry: dict[str, Any]) -> bool:

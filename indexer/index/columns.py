@@ -1,16 +1,12 @@
-"""Per-generation numpy columns: facet counts and filters as array operations.
-
-Whoosh's `groupedby` counts facets with a Python loop over every match (seconds at
-scale, see shared/WHOOSH.md). Reading each facet's postings once per searcher
-gives (document, value) pairs; counting is then a `bincount` over the matched
-documents, and a filter is a boolean mask — exact, and fast at any result size.
+"""Per-generation numpy columns: every facet (facet_column.py), every number for
+ranges and sorts, the studies' history and their sites (sites.py), computed once by
+the reindex, saved beside the generation (`columns.npz`) and loaded by each worker.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,138 +15,13 @@ from whoosh.matching.wrappers import FilterMatcher
 
 from ..atomic import read_json_object, write_atomic
 from .age_groups import AGE_GROUP_VALUES, age_group_pairs
+from .facet_column import FacetColumn  # noqa: F401 - also read from here
 from .history import HISTORY_FIELDS, history_arrays, to_iso
 from .schema import AGE_SCALE, FACETS, NUMBER_MISSING, NUMERIC_FIELDS
+from .sites import SITE_FACETS, SiteTable, build_site_table, empty_table, read_site_rows
 from .store import MANIFEST
 
 MISSING = np.int64(NUMBER_MISSING)
-
-
-@dataclass
-class FacetColumn:
-    """All (document, value) pairs of one facet, in document order.
-
-    `codes` index into the sorted `values`. `prepare` must be given the live
-    documents before counting: it lays the pairs out for the index's size.
-    """
-
-    values: list[str]
-    docs: np.ndarray  # document numbers, ascending
-    codes: np.ndarray  # value codes, parallel to docs
-    index: dict[str, int]
-    # the same pairs grouped by value, for filters: value i's documents are
-    # value_docs[value_starts[i]:value_starts[i + 1]]. Sorting for them is a third
-    # of opening a generation at 560k, so the reindex saves them; derived if absent.
-    value_docs: np.ndarray | None = None
-    value_starts: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.docs) > 1 and not bool(np.all(self.docs[1:] >= self.docs[:-1])):
-            order = np.argsort(self.docs, kind="stable")
-            self.docs, self.codes = self.docs[order], self.codes[order]
-            self.value_docs = self.value_starts = None
-        grouped = (
-            self.value_docs is not None
-            and self.value_starts is not None
-            and len(self.value_docs) == len(self.docs)
-            and len(self.value_starts) == len(self.values) + 1
-            and int(self.value_starts[-1]) == len(self.docs)
-        )
-        if not grouped:
-            by_value = np.argsort(self.codes, kind="stable")
-            self.value_docs = self.docs[by_value]
-            self.value_starts = np.searchsorted(
-                self.codes[by_value], np.arange(len(self.values) + 1)
-            )
-        # at most one value per document (status, sponsor…): counted from a code per
-        # document, read front to back; several (country, condition…): from the pairs
-        self.single = not bool(np.any(self.docs[1:] == self.docs[:-1]))
-
-    def prepare(self, live: np.ndarray) -> None:
-        """Lay the pairs out for an index of `len(live)` documents, and count the live
-        ones once (a match-all browse is then a lookup)."""
-        size, n = len(live), len(self.values)
-        if self.single:
-            dense = np.full(size, n, dtype=np.intp)  # n: no value
-            dense[self.docs] = self.codes
-            self._dense = dense
-            # twice the code: `keys + matched` tags each document, one bincount counts both
-            self._dense_keys = dense * 2
-        else:
-            self._keys = self.codes.astype(np.intp) * 2
-            self._docs = self.docs.astype(np.intp)
-            self._offsets = np.searchsorted(self.docs, np.arange(size + 1))
-        self._live, self._live_count = live, int(np.count_nonzero(live))
-        self._totals = self._count_all(live)
-
-    def counts(self, mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
-        """How many masked documents have each value (masks hold live documents only);
-        `matched` is `np.flatnonzero(mask)` when the caller has it already.
-
-        The cheapest of three exact ways: look up the values of few matched
-        documents; or, when nearly every live document matches, subtract the few
-        that do not from the live totals; or tag every document and count once.
-        """
-        selected = len(matched) if matched is not None else int(np.count_nonzero(mask))
-        few = len(mask) // 3 if self.single else len(self.docs) // 8
-        if selected < few:
-            return self._count_few(mask, matched)
-        if self._live_count - selected < few:
-            return self._totals - self._count_few(self._live & ~mask)
-        return self._count_all(mask)
-
-    def _count_all(self, mask: np.ndarray) -> np.ndarray:
-        n = len(self.values)
-        matched = mask.view(np.uint8)
-        if self.single:
-            return np.bincount(self._dense_keys + matched, minlength=2 * n + 2)[1 : 2 * n : 2]
-        return np.bincount(self._keys + matched[self._docs], minlength=2 * n)[1::2]
-
-    def _count_few(self, mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
-        docs = np.flatnonzero(mask) if matched is None else matched
-        n = len(self.values)
-        if self.single:
-            return np.bincount(self._dense[docs], minlength=n + 1)[:n]
-        starts = self._offsets[docs]
-        lengths = self._offsets[docs + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(n, dtype=np.int64)
-        ends = np.cumsum(lengths)
-        pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-        return np.bincount(self.codes[pairs], minlength=n)
-
-    def totals_of(self, codes: np.ndarray) -> np.ndarray:
-        """How many live documents have each of the values `codes` (counted at prepare)."""
-        return self._totals[codes]
-
-    def pairs_of(self, codes: np.ndarray) -> int:
-        """How many (document, value) pairs the values `codes` have in all."""
-        return int((self.value_starts[codes + 1] - self.value_starts[codes]).sum())
-
-    def counts_of(self, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """How many masked documents have each of the values `codes`, reading only those
-        values' documents: for the few values of a long typed prefix, much cheaper than
-        counting the whole facet."""
-        starts = self.value_starts[codes]
-        lengths = self.value_starts[codes + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(len(codes), dtype=np.int64)
-        ends = np.cumsum(lengths)
-        pairs = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-        matched = np.concatenate(([0], np.cumsum(mask[self.value_docs[pairs]])))
-        return matched[ends] - matched[ends - lengths]
-
-    def mask_for(self, selected: list[str], size: int) -> np.ndarray:
-        """Documents having any of the selected values (OR within a facet)."""
-        mask = np.zeros(size, dtype=bool)
-        for value in selected:
-            code = self.index.get(value)
-            if code is not None:
-                start, stop = self.value_starts[code], self.value_starts[code + 1]
-                mask[self.value_docs[start:stop]] = True
-        return mask
 
 
 COLUMNS_FILE = "columns.npz"
@@ -187,12 +58,32 @@ class Columns:
             self.nct_rank = self._nct_rank(reader)
         if "age_group" not in self.facets:
             self.facets["age_group"] = self._age_groups()
+        if getattr(self, "sites", None) is None or not all(n in self.facets for n in SITE_FACETS):
+            self._place_sites(reader)
+        self.sites.finish(self.size)
         if not all(name in self.numbers for name in HISTORY_FIELDS):
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
             self.numbers.update(history_arrays(self.nct_rank, manifest or {}))
         for column in self.facets.values():
             column.prepare(self.live)
+
+    def _place_sites(self, reader) -> None:
+        """The site arrays and the state, city and site-status facets (sites.py); empty
+        for an index written before sites were a column."""
+        found = read_site_rows(reader)
+        self.site_report = {"sites": 0, "named": 0, "placed": 0}
+        if found is None:
+            self.sites = empty_table()
+            facets = {name: ([], np.zeros(0, np.int32), np.zeros(0, np.int32)) for name in
+                      SITE_FACETS}  # fmt: skip
+        else:
+            self.sites, facets, self.site_report = build_site_table(
+                *found, self.live, self.facets["country"]
+            )
+        for name, (values, docs, codes) in facets.items():
+            index = {v: i for i, v in enumerate(values)}
+            self.facets[name] = FacetColumn(values, docs, codes, index)
 
     def history_of(self, doc: int) -> dict[str, str | None]:
         """When the document's study first entered this index and last changed (ISO)."""
@@ -216,6 +107,12 @@ class Columns:
             arrays[f"facet.{name}.values"] = np.array(json.dumps(column.values, ensure_ascii=False))
         for name, values in self.numbers.items():
             arrays[f"number.{name}"] = values
+        arrays["sites.doc"] = self.sites.doc
+        arrays["sites.lat"] = self.sites.lat
+        arrays["sites.lon"] = self.sites.lon
+        for name, codes in self.sites.codes.items():
+            arrays[f"sites.code.{name}"] = codes
+        arrays["sites.report"] = np.array(json.dumps(self.site_report))
         write_atomic(directory / COLUMNS_FILE, lambda handle: np.savez(handle, **arrays))
 
     def _facet(self, reader, field: str) -> FacetColumn:
@@ -308,7 +205,15 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
                     value_starts=data[f"{key}.value_starts"] if grouped else None,
                 )
             live = data["live"]
+            sites = None
+            if "sites.doc" in data:  # not in columns saved before schema 6
+                sites = SiteTable(
+                    data["sites.doc"], data["sites.lat"], data["sites.lon"],
+                    {name: data[f"sites.code.{name}"] for name in (*SITE_FACETS, "country")},
+                )  # fmt: skip
             return {
+                "sites": sites,
+                "site_report": json.loads(str(data["sites.report"])) if sites else None,
                 "live": live,
                 "documents": int(live.sum()),
                 "facets": facets,

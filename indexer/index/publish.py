@@ -44,7 +44,7 @@ def publish(
     """Check the built generation, save what workers load with it, list its files for
     replicas (replication.py), and swap it live."""
     canaries = canaries if canaries is not None else sorted(expect)[:3]
-    _verify(building, expect, canaries, manifest)
+    sites = _verify(building, expect, canaries, manifest)
     write_json_atomic(building / MANIFEST, manifest)
     live = store.current()
     write_file_list(building, store.generation_dir(live) if live else None, canaries)
@@ -57,14 +57,18 @@ def publish(
         documents=len(expect),
         newest_last_seen_at=max(seen) if seen else None,
         schema_version=SCHEMA_VERSION,
+        sites=sites,
     )
     store.publish(number, building, info)
     failpoints.reached("after_swap")
     return info
 
 
-def _verify(path: Path, expect: set[str], canaries: list[str], manifest: dict[str, Any]) -> None:
-    """Open the new generation as a reader would, check it, and save its columns.
+def _verify(
+    path: Path, expect: set[str], canaries: list[str], manifest: dict[str, Any]
+) -> dict[str, int]:
+    """Open the new generation as a reader would, check it, and save its columns;
+    returns what placing its sites found.
 
     Each canary must be found exactly once: an updated study shown twice is the
     failure WHOOSH.md warns about.
@@ -80,7 +84,9 @@ def _verify(path: Path, expect: set[str], canaries: list[str], manifest: dict[st
                 if len(hits) != 1:
                     raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
             # facet and sort columns, computed once here for every worker to load
-            Columns(searcher, manifest=manifest).save(path)
+            columns = Columns(searcher, manifest=manifest)
+            columns.save(path)
             save_hot_terms(searcher, path)
+            return columns.site_report
     finally:
         ix.close()

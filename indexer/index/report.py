@@ -31,6 +31,8 @@ class ReindexReport:
     seconds: float = 0.0
     generation: int | None = None
     documents: int = 0
+    # sites listed, naming a city, placed on the map (None: no new generation)
+    sites: dict[str, int] | None = None
     pages_seen: int = 0
     note: str | None = None
 

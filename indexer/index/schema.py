@@ -11,28 +11,19 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
 
 import numpy as np
 from whoosh import analysis, fields, formats
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.system import pack_uint
 
 from ..pages.record import Location, StudyRecord
 from ..pages.values import date_key
-from ..pages.vocab import (
-    HEALTHY_VOLUNTEERS,
-    INTERVENTION_TYPES,
-    PHASES,
-    SEXES,
-    STATUSES,
-    STUDY_TYPES,
-    VALUE_LABELS,
-)
 from .acronyms import acronym_text
-from .age_groups import AGE_GROUP_LABELS, AGE_GROUP_VALUES, age_groups
+from .age_groups import age_groups
+from .facet_specs import FACETS, FACETS_BY_NAME, FacetSpec  # noqa: F401 - also read from here
+from .sites import SITES_FIELD, site_facet_values, site_rows
 from .textnorm import (
     SECTION_MARK,
     SectionGaps,
@@ -46,71 +37,8 @@ VALUE_SEP = "\x1f"
 POSITION_DTYPE = np.dtype("<u4")
 # Bump when analyzers or fields change: a reindex then rebuilds in full, since an
 # incremental one would mix documents analysed two ways in one index.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
-
-@dataclass(frozen=True)
-class FacetSpec:
-    """A facet, defined once: the request parameter, the index field, how people see it.
-
-    `values` is the closed vocabulary when the page format has one (the request
-    refuses anything else); None means the index supplies the values. Closed
-    vocabularies are codes in one case, so a request's value is folded to it.
-    `listed` False: a filter and autocomplete field, counted only when a request's
-    `facets=` names it (intervention names: a large list few searches need).
-    """
-
-    name: str
-    field: str
-    label: str
-    multi: bool
-    values: tuple[str, ...] | None = None
-    labels: dict[str, str] = dc_field(default_factory=dict, compare=False)
-    listed: bool = True
-    derived: bool = False  # computed from other columns when opened (age_groups.py)
-
-    def fold_value(self, value: str) -> str:
-        """A requested value as the index spells it (recruiting -> RECRUITING)."""
-        if self.values is None:
-            return value
-        return value.lower() if self.values == HEALTHY_VOLUNTEERS else value.upper()
-
-    def display(self, value: str) -> str:
-        """RECRUITING -> Recruiting, PHASE1 -> Phase 1; open values as they are."""
-        if value in self.labels:
-            return self.labels[value]
-        if self.values is not None and value.isupper() and " " not in value:
-            return value.replace("_", " ").capitalize()
-        return value
-
-
-def _closed(name: str, label: str, multi: bool, values: tuple[str, ...]) -> FacetSpec:
-    labels = {v: VALUE_LABELS[v] for v in values if v in VALUE_LABELS}
-    return FacetSpec(name, "f_" + name, label, multi, values, labels)
-
-
-FACETS: tuple[FacetSpec, ...] = (
-    _closed("status", "Status", False, STATUSES),
-    _closed("phase", "Phase", True, PHASES),
-    _closed("study_type", "Study type", False, STUDY_TYPES),
-    _closed("intervention_type", "Intervention type", True, INTERVENTION_TYPES),
-    _closed("sex", "Sex", False, SEXES),
-    FacetSpec(
-        "age_group",
-        "f_age_group",
-        "Age group",
-        True,
-        AGE_GROUP_VALUES,
-        AGE_GROUP_LABELS,
-        derived=True,
-    ),  # fmt: skip
-    _closed("healthy_volunteers", "Healthy volunteers", False, HEALTHY_VOLUNTEERS),
-    FacetSpec("country", "f_country", "Country", True),
-    FacetSpec("condition", "f_condition", "Condition", True),
-    FacetSpec("intervention", "f_intervention", "Intervention", True, listed=False),
-    FacetSpec("sponsor", "f_sponsor", "Sponsor", False),
-)
-FACETS_BY_NAME = {spec.name: spec for spec in FACETS}
 
 # Numeric columns used for range filters and sorting: name -> (field, is_float).
 NUMERIC_FIELDS: dict[str, tuple[str, bool]] = {
@@ -301,6 +229,8 @@ def build_schema() -> fields.Schema:
         nct_text=fields.KEYWORD(lowercase=True),
         spell=SpellingText(),
         record=fields.STORED(),
+        # each site's city, state, country and status, placed on the map at publish
+        **{SITES_FIELD: fields.COLUMN(VarBytesColumn())},
         **text,
         **facets,
         **numbers,
@@ -319,6 +249,7 @@ def facet_values(record: StudyRecord) -> dict[str, list[str]]:
         "age_group": age_groups(record.eligibility.min_age_years, record.eligibility.max_age_years),
         "healthy_volunteers": [] if hv is None else ["true" if hv else "false"],
         "country": list(record.countries),
+        **site_facet_values(record.locations),
         "condition": list(record.conditions),
         "intervention": list(dict.fromkeys(iv.name for iv in record.interventions if iv.name)),
         "sponsor": [record.sponsor] if record.sponsor else [],
@@ -392,6 +323,8 @@ def record_to_document(record: StudyRecord) -> dict[str, Any]:
             ]
         ),
     }
+    if record.locations:
+        doc[SITES_FIELD] = site_rows(record.locations)
     for spec in (spec for spec in FACETS if not spec.derived):
         values = [v.replace(VALUE_SEP, " ") for v in facet_values(record)[spec.name]]
         if values:

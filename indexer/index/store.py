@@ -65,6 +65,8 @@ class GenerationInfo:
     documents: int
     newest_last_seen_at: str | None = None
     schema_version: int = 1  # generations from before versioning were version 1
+    # listed sites, those naming a city, and those the gazetteer placed (index/sites.py)
+    sites: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

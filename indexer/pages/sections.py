@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..places.gazetteer import gazetteer
+from ..places.locate import read_site_parts
 from .record import Eligibility, FieldChange, Location, Outcome
 from .values import age_to_years, as_text, parse_yes_no, unescape_markdown
 
@@ -117,7 +119,9 @@ def read_locations(lines: list[str], countries: list[str]) -> tuple[list[Locatio
     """Parse '- Facility, City, State, Country — _STATUS_' lines.
 
     Facility names contain commas, so the country is matched against the study's
-    countries first (they contain commas too) and the rest is read from the right.
+    countries first (they contain commas too) and the rest is read from the right,
+    with the gazetteer saying whether the last part is a state or a city
+    (`places.locate.read_site_parts`).
     """
     locations: list[Location] = []
     more = 0
@@ -144,13 +148,7 @@ def read_locations(lines: list[str], countries: list[str]) -> tuple[list[Locatio
         parts = [p for p in rest.split(", ")] if rest else []
         if country is None and len(parts) > 1:
             country = parts.pop()
-        facility = city = state = None
-        if len(parts) >= 3:
-            facility, city, state = ", ".join(parts[:-2]), parts[-2], parts[-1]
-        elif len(parts) == 2:
-            facility, city = parts
-        elif parts:
-            facility = parts[0]
+        facility, city, state = read_site_parts(gazetteer(), parts, country)
         locations.append(Location(text, facility, city, state, country, status))
     return locations, more
 

@@ -46,6 +46,8 @@ class SearchResponse:
     patient: dict[str, Any] | None = None  # patient mode: what was read from q
     # no study has every word: the studies with the most of them (partial.py)
     partial: dict[str, Any] | None = None
+    # near=: the place as read (name, region, country, lat, lon, precision) and radius
+    near: dict[str, Any] | None = None
 
     @property
     def pages(self) -> int:
@@ -84,8 +86,9 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
     def hit_of(doc: int, score: float | None) -> dict[str, Any]:
         history = snap.columns.history_of(doc)
         return make_hit(
-            snap.searcher, doc, score, terms, SNIPPET_ANALYZER, req.fields, history=history
-        )
+            snap.searcher, doc, score, terms, SNIPPET_ANALYZER, req.fields, history=history,
+            sites=matches.sites,
+        )  # fmt: skip
 
     results = [hit_of(doc, scores.get(doc)) for doc in page_docs]
     facet_lists = count_drill_sideways(snap.columns, matches, req)
@@ -116,6 +119,7 @@ def run_search(snap: Snapshot, req: SearchRequest) -> SearchResponse:
         mode=text.mode if text is not None else "keywords",
         patient=patient.to_dict() if patient is not None else None,
         partial=partial,
+        near=req.near_dict(),
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ParamError
-from .facets import mask_without
+from .facets import mask_without, studies_matched
 from .matching import match
 from .params import RANGE_PARAMS, SUGGEST_FIELDS_DEFAULT, SUGGEST_PARAMS_BY_NAME
 from .prefixes import prefix_codes
@@ -43,6 +43,7 @@ class SuggestRequest:
         return bool(
             req.q.strip()
             or req.filters
+            or req.near is not None
             or any(getattr(req, name) is not None for name in RANGE_PARAMS)
         )
 
@@ -57,7 +58,8 @@ def _filter_key(req: SearchRequest, field: str) -> tuple:
     """What decides a field's drill-sideways counts: the words and every filter but its own."""
     ranges = tuple((name, getattr(req, name)) for name in RANGE_PARAMS)
     others = tuple(sorted((k, tuple(v)) for k, v in req.filters.items() if k != field))
-    return (req.q.strip(), req.exact, others, ranges)
+    near = (req.near.lat, req.near.lon, req.radius_km) if req.near is not None else None
+    return (req.q.strip(), req.exact, others, ranges, near)
 
 
 def _top_masked(
@@ -156,6 +158,9 @@ def run_suggest(snap: Snapshot, sreq: SuggestRequest) -> dict[str, Any]:
                     req = sreq.search
                     matches = match(snap, req, parse_text(snap, req.q, req.exact, req.mode))
                 seen = {"mask": mask_without(matches, name), "counts": None}
+                if matches.sites is not None and matches.sites.reads(name):
+                    # a site's place and status are one site's: counted site by site
+                    seen["counts"] = matches.sites.count(name, column, studies_matched(matches))
                 _remember(snap, key, seen)
             codes, counts = _top_masked(column, codes, seen, sreq.limit)
         kept = counts > 0

@@ -18,6 +18,7 @@ from ..index.schema import FACETS
 from .matching import Matches
 from .prefixes import prefix_codes
 from .request import SearchRequest
+from .site_matching import SITE_FILTERS
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
         if not req.counts_facet(spec.name):
             continue
         column = cols.facets[spec.name]
-        if spec.name in matches.facet_masks:
+        if matches.sites is not None and matches.sites.reads(spec.name):
+            counts = matches.sites.count(spec.name, column, studies_matched(matches))
+        elif spec.name in matches.facet_masks:
             counts = column.counts(mask_without(matches, spec.name))
         else:
             if final_docs is None:
@@ -73,12 +76,25 @@ def count_drill_sideways(cols: Columns, matches: Matches, req: SearchRequest) ->
 
 def mask_without(matches: Matches, name: str) -> np.ndarray:
     """The documents facet `name` is counted over: every filter but its own."""
+    sites = matches.sites
+    if sites is not None and sites.restricts and name in SITE_FILTERS:
+        return studies_matched(matches) & sites.docs(without=name)
     if name not in matches.facet_masks:
         return matches.final
     mask = matches.base.copy()
     for other, fmask in matches.facet_masks.items():
         if other != name:
             mask &= fmask
+    if sites is not None and sites.restricts:
+        mask &= sites.docs()
+    return mask
+
+
+def studies_matched(matches: Matches) -> np.ndarray:
+    """The text, ranges and study-level facets, without the site conditions."""
+    mask = matches.base.copy()
+    for fmask in matches.facet_masks.values():
+        mask &= fmask
     return mask
 
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..index.schema import text_analyzer, unpack_record
+from .site_matching import SiteMatches, nearest_site
 from .snippets import best_passage
 
 # one analyzer for every request's snippets, so its cache of analysed words lasts
@@ -29,6 +30,9 @@ HIT_FIELDS = (
     "first_indexed",
     "changed_at",
     "recent_changes",
+    "nearest_site",
+    "sites_in_radius",
+    "sites_truncated",
     "score",
     "snippet",
 )
@@ -46,10 +50,12 @@ def make_hit(
     analyzer: Any,
     fields: list[str] | None = None,
     history: dict[str, str | None] | None = None,
+    sites: SiteMatches | None = None,
 ) -> dict[str, Any]:
     """The hit for `doc`: every field, or `nct_id` and the `fields` asked for (the
     snippet, the costliest part, is only made when asked). `history`: when the study
-    first entered the index and last changed (`Columns.history_of`)."""
+    first entered the index and last changed (`Columns.history_of`); `sites`: the
+    request's site conditions, for the nearest site within `near`'s radius."""
     record = unpack_record(searcher.stored_fields(doc)["record"])
     wanted = None if fields is None else {"nct_id", *fields}
     snippet = None
@@ -73,9 +79,15 @@ def make_hit(
         "changed_at": (history or {}).get("changed_at"),
         # what the mirror's "Recent Field Changes" says (its last 30 days)
         "recent_changes": (record.get("field_changes") or [])[:MAX_CHANGES],
+        "nearest_site": None,
+        "sites_in_radius": None,
+        # the page listed its first sites only ("… and N more"): distances and site
+        # filters know only those
+        "sites_truncated": bool(record.get("locations_more")),
         "score": round(score, 4) if score is not None and math.isfinite(score) else None,
         "snippet": snippet,
     }
+    hit.update(nearest_site(sites, doc, record))
     if wanted is None:
         return hit
     return {name: hit[name] for name in HIT_FIELDS if name in wanted}

@@ -64,6 +64,8 @@ def search_markdown(req: SearchRequest, resp: SearchResponse) -> str:
         lines.append("")
     if resp.patient is not None:
         lines += [reading_line(resp.patient, md), ""]
+    if resp.near is not None:
+        lines += [near_line(resp.near, md), ""]
     for hit in resp.results:
         lines.append(_hit_line(hit))
     if resp.results:
@@ -104,6 +106,30 @@ def reading_line(patient: dict[str, Any], escape: Any = str) -> str:
     return line + ". Studies excluding this age or sex come last."
 
 
+def near_line(near: dict[str, Any], escape: Any = str) -> str:
+    """How near= was read, in a line, so a wrong place can be seen at once."""
+    if near["precision"] == "coordinates":
+        where = f"{near['lat']:.4f}, {near['lon']:.4f}"
+    else:
+        where = ", ".join(p for p in (near["name"], near["region"], near["country"]) if p)
+        if near["precision"] == "postal_code":
+            where += f" (ZIP {near['query']})"
+    return f"Near {escape(where)}, within {near['radius_mi']:g} mi ({near['radius_km']:g} km)."
+
+
+def site_line(hit: dict[str, Any], escape: Any = str) -> str | None:
+    """'2.3 mi: Facility, City, State (Recruiting); 4 sites in range' for a hit near a place."""
+    site = hit.get("nearest_site")
+    if not site:
+        return None
+    named = ", ".join(p for p in (site["facility"], site["city"], site["state"]) if p)
+    status = f" ({FACETS_BY_NAME['status'].display(site['status'])})" if site["status"] else ""
+    line = f"{site['distance_mi']:g} mi: {escape(named)}{status}"
+    if (hit.get("sites_in_radius") or 0) > 1:
+        line += f"; {hit['sites_in_radius']} sites in range"
+    return line
+
+
 def _hit_line(hit: dict[str, Any]) -> str:
     title = md(hit.get("title") or hit["nct_id"])
     url = hit.get("canonical_url") or hit.get("clinicaltrials_gov")
@@ -121,6 +147,9 @@ def _hit_line(hit: dict[str, Any]) -> str:
             facts.append("**excludes this patient**")
         if why["concepts"]:
             facts.append("matches: " + md(", ".join(why["concepts"])))
+    site = site_line(hit, md)
+    if site:
+        facts.append(site)
     line = f"- {head} — {' · '.join(facts)}"
     snippet = plain_snippet(hit.get("snippet"))
     return line + (f"\n  {md(snippet)}" if snippet else "")

@@ -21,6 +21,7 @@ from ..index.schema import AGE_SCALE, FACETS_BY_NAME
 from ..pages.values import date_key
 from .close_values import close_values
 from .request import SearchRequest
+from .site_matching import SITE_FILTERS, SiteMatches, match_sites
 from .text import ParsedText
 
 if TYPE_CHECKING:
@@ -42,12 +43,17 @@ class Matches:
     # patient mode: studies whose bounds admit the patient's age, and sex (None: not read)
     age_ok: np.ndarray | None = None
     sex_ok: np.ndarray | None = None
+    # with a site condition (state, city, site_status, near): those and the country,
+    # held site by site (site_matching.py) instead of in facet_masks
+    sites: SiteMatches | None = None
 
     def filtered(self) -> np.ndarray:
         """The documents every filter admits, without the text (partial.py)."""
         out = self.admitted.copy()
         for mask in self.facet_masks.values():
             out &= mask
+        if self.sites is not None and self.sites.restricts:
+            out &= self.sites.docs()
         return out
 
     @property
@@ -88,14 +94,21 @@ def match(snap: Snapshot, req: SearchRequest, text: ParsedText | None) -> Matche
                 base &= eligible
             else:
                 excluded = ~eligible
+    sites = match_sites(cols, req)
     facet_masks = {
-        name: cols.facets[name].mask_for(values, cols.size) for name, values in req.filters.items()
+        name: cols.facets[name].mask_for(values, cols.size)
+        for name, values in req.filters.items()
+        if sites is None or not sites.restricts or name not in SITE_FILTERS
     }
     final = base.copy()
     for fmask in facet_masks.values():
         final &= fmask
+    if sites is not None and sites.restricts:
+        final &= sites.docs()
     pinned = tuple(d for d in pinned_docs if final[d])
-    return Matches(base, facet_masks, final, relevance, pinned, excluded, admitted, age_ok, sex_ok)
+    return Matches(
+        base, facet_masks, final, relevance, pinned, excluded, admitted, age_ok, sex_ok, sites
+    )
 
 
 def age_mask(cols: Columns, age: float) -> np.ndarray:

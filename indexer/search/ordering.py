@@ -49,6 +49,13 @@ def page_of_hits(
         return ranked[start:stop], scores
     if sort == "relevance":
         sort, desc = "last_update", True
+    if sort == "distance" and matches.sites is not None:
+        others = matches.final.copy()
+        others[pinned] = False
+        docs = np.flatnonzero(others)
+        km = matches.sites.min_distance(docs)
+        order = np.lexsort((cols.nct_rank[docs], -km if desc else km))
+        return (pinned + docs[order[: max(0, stop - len(pinned))]].tolist())[start:stop], scores
     others = matches.final.copy()
     others[pinned] = False
     need = max(0, stop - len(pinned))

@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ParamError
 from ..index.schema import FACETS_BY_NAME
 from ..pages.values import DATE, DATE_JSON_PATTERN
+from ..places.near import PLACE_FORMS, RADIUS_JSON_PATTERN, Origin, read_place, read_radius
 
 if TYPE_CHECKING:
     from .params import Param
 
 MAX_FILTER_VALUES = 50
-SORTS = ("relevance", "last_update", "start_date", "enrollment", "nct_id", "changed")
+SORTS = (
+    "relevance", "last_update", "start_date", "enrollment", "nct_id", "changed", "distance",
+)  # fmt: skip
 BOOLEAN_WORDS = ("true", "false", "1", "0")
 _DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
 _INTEGER = re.compile(r"-?[0-9]{1,12}")  # ASCII: int() reads any script's digits
@@ -220,6 +223,28 @@ def _read_names(param: Param, raw: Raw) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def _read_place(param: Param, raw: Raw) -> Origin | None:
+    """The place `near=` names, read by the offline gazetteer (places/near.py)."""
+    text = _one(raw, param.name)
+    if text is None:
+        return None
+    if len(text) > (param.maximum or 0):
+        raise ParamError(
+            "unknown_place", f"'{param.name}' may have {int(param.maximum or 0)} characters",
+            param.name, allowed=list(PLACE_FORMS),
+        )  # fmt: skip
+    return read_place(text)
+
+
+def _read_distance(param: Param, raw: Raw) -> str | None:
+    """A radius as typed ("50mi", "80 km"), checked; `SearchRequest.radius_km` reads it."""
+    text = _one(raw, param.name)
+    if text is None:
+        return None
+    read_radius(text)
+    return "".join(text.split()).lower()
+
+
 READERS: dict[str, Callable[[Any, Raw], Any]] = {
     "text": _read_text,
     "boolean": _read_boolean,
@@ -231,6 +256,8 @@ READERS: dict[str, Callable[[Any, Raw], Any]] = {
     "sort": _read_sort,
     "choice": _read_choice,
     "names": _read_names,
+    "place": _read_place,
+    "distance": _read_distance,
 }
 
 
@@ -266,4 +293,6 @@ SCHEMAS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "sort": lambda p: {"type": "string", "enum": [*SORTS, *("-" + s for s in SORTS)]},
     "choice": _enum_schema,
     "names": lambda p: {"type": "string", "pattern": _names_pattern(p.values or ())},
+    "place": lambda p: {"type": "string", "maxLength": int(p.maximum or 0)},
+    "distance": lambda p: {"type": "string", "pattern": RADIUS_JSON_PATTERN},
 }

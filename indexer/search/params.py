@@ -52,7 +52,8 @@ class Param:
     maximum: float | None = None
     unit: str = ""  # decimals: what the number counts, for the error message
     label: str = ""  # how the page names it (filter chips)
-    group: str = ""  # query, facet, range, order or paging: where a surface shows it
+    group: str = ""  # query, facet, place, range, order or paging: where a surface shows it
+    needs: tuple[str, ...] = ()  # parameters it means nothing without (radius: near)
 
     @property
     def cli_option(self) -> str:
@@ -82,9 +83,20 @@ _FACET_EXAMPLES = {
     "age_group": "ADULT",
     "healthy_volunteers": "false",
     "country": "Korea, Republic of",
+    "state": "Massachusetts",
+    "city": "Boston, Massachusetts",
+    "site_status": "RECRUITING",
     "condition": "Asthma",
     "intervention": "Placebo",
     "sponsor": "Mayo Clinic",
+}
+
+
+# what a facet of the sites says beyond "filter by"
+_FACET_NOTES = {
+    "state": ": a study with a site there",
+    "city": ' ("Boston, Massachusetts"; "Paris" without a state): a study with a site there',
+    "site_status": ": a site of that status (in the place, with country, state, city or near)",
 }
 
 
@@ -93,7 +105,8 @@ def _facet_param(spec: Any) -> Param:
     return Param(
         spec.name,
         "facet",
-        f"Filter by {spec.label.lower()}{where}; repeat for OR within the facet.",
+        f"Filter by {spec.label.lower()}{where}{_FACET_NOTES.get(spec.name, '')}; repeat for "
+        "OR within the facet.",
         _FACET_EXAMPLES[spec.name],
         repeatable=True,
         values=spec.values,
@@ -150,6 +163,28 @@ PARAMS: tuple[Param, ...] = (
         group="query",
     ),
     *(_facet_param(spec) for spec in FACETS),
+    Param(
+        "near",
+        "place",
+        'Studies with a site within `radius` of a place: a city ("Boston, MA", "Portland, '
+        'Oregon", "Wuhan, China"), a US ZIP code or "lat,lon". `near` in the response says '
+        "how it was read; an unknown or ambiguous place is refused, the candidates in "
+        "`allowed`. Hits get `nearest_site`, `sites_in_radius`; sort=distance.",
+        "Boston, MA",
+        maximum=200,
+        label="Near",
+        group="place",
+    ),
+    Param(
+        "radius",
+        "distance",
+        "Distance from `near`: 50mi (a bare number is miles) or 80km; at most 500 mi; "
+        "default 50mi.",
+        "25mi",
+        label="Within",
+        group="place",
+        needs=("near",),
+    ),
     Param(
         "start_date_from",
         "date",
@@ -251,7 +286,8 @@ PARAMS: tuple[Param, ...] = (
         "sort",
         "sort",
         "Sort field; prefix - for descending. Default: relevance with text, "
-        "-last_update without. `changed`: most recently new or changed first.",
+        "-last_update without. `changed`: most recently new or changed first. "
+        "`distance` (with near=): nearest site first.",
         "-start_date",
         values=SORTS,
         group="order",

@@ -21,6 +21,7 @@ from ..index.last_run import index_status
 from ..index.replication import published_file, published_listing
 from ..index.schema import FACETS, FACETS_BY_NAME, FacetSpec
 from ..pages.values import NCT_ID_ANY_CASE
+from ..places.gazetteer import gazetteer as open_gazetteer
 from .answer import SearchResponse, run_search
 from .autocomplete import SuggestRequest, parse_suggest
 from .budget import time_budget
@@ -28,7 +29,7 @@ from .export import FORMATS as EXPORT_FORMATS
 from .export import MAX_EXPORT, exported_lines
 from .facets import FacetList, commonest_values
 from .feeds import FEED_ENTRIES, FEED_IGNORES, entry_summary, feed_request, is_new
-from .markdown import reading_line, search_markdown, study_markdown
+from .markdown import near_line, reading_line, search_markdown, site_line, study_markdown
 from .ordering import sorted_docs
 from .params import (
     MAX_RESULT_WINDOW,
@@ -69,6 +70,9 @@ __all__ = [
     "time_budget",
     "search_markdown",
     "reading_line",
+    "open_gazetteer",
+    "near_line",
+    "site_line",
     "study_markdown",
     "FacetList",
     "IndexUnavailable",

@@ -282,7 +282,12 @@ class SearchIndex:
                     for i in np.argsort(-counts, kind="stable")
                     if counts[i] > 0
                 }
-            return {"index": snap.index_info(), "documents": cols.documents, "facets": facets}
+            return {
+                "index": snap.index_info(),
+                "documents": cols.documents,
+                "sites": cols.site_report,
+                "facets": facets,
+            }
 
     def close(self) -> None:
         with self._lock:

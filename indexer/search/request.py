@@ -20,6 +20,7 @@ from ..pages.vocab import (  # noqa: F401 - these names are also read from here
     STATUSES,
     STUDY_TYPES,
 )
+from ..places.near import DEFAULT_RADIUS, KM_PER_MILE, Origin, read_radius
 from .params import (  # noqa: F401 - the limits are also read from here
     MAX_FACET_LIMIT,
     MAX_FILTER_VALUES,
@@ -45,6 +46,8 @@ class SearchRequest:
     mode: str = "auto"  # keywords, patient, or auto: which of the two q reads as
     eligible_only: bool = False  # patient mode: leave out studies excluding the patient
     filters: dict[str, list[str]] = field(default_factory=dict)
+    near: Origin | None = None  # the place near= named, as the gazetteer read it
+    radius: str | None = None  # as typed ("50mi"); None: the default, with near
     start_date_from: str | None = None
     start_date_to: str | None = None
     last_update_from: str | None = None
@@ -68,8 +71,22 @@ class SearchRequest:
 
     def counts_facet(self, name: str) -> bool:
         if self.facets is None:
-            return FACETS_BY_NAME[name].listed
+            spec = FACETS_BY_NAME[name]
+            return spec.listed or (spec.listed_under is not None and spec.listed_under in
+                                   self.filters)  # fmt: skip
         return name in self.facets
+
+    @property
+    def radius_km(self) -> float:
+        return read_radius(self.radius or DEFAULT_RADIUS)
+
+    def near_dict(self) -> dict[str, Any] | None:
+        """How near= was read and the radius, as the response says it."""
+        if self.near is None:
+            return None
+        km = self.radius_km
+        return {**self.near.to_dict(), "radius_km": round(km, 3),
+                "radius_mi": round(km / KM_PER_MILE, 3)}  # fmt: skip
 
     def effective_sort(self) -> tuple[str, bool]:
         """(field, descending): relevance with text, newest update without; what
@@ -81,6 +98,8 @@ class SearchRequest:
             return sort, self.order == "desc"
         if self.sort is None or sort in ("relevance", "changed"):
             return sort, sort != "nct_id"
+        if sort == "distance":
+            return sort, False
         return sort, False
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +122,10 @@ class SearchRequest:
             params.append(("eligible_only", "true"))
         for name in FACETS_BY_NAME:
             params.extend((name, v) for v in self.filters.get(name, []))
+        if self.near is not None:
+            params.append(("near", self.near.query))
+        if self.radius is not None:
+            params.append(("radius", self.radius))
         for name in RANGE_PARAMS:
             value = getattr(self, name)
             if value is not None:
@@ -165,6 +188,13 @@ def parse_params(params: Mapping[str, Sequence[str]]) -> SearchRequest:
             setattr(req, param.name, value)
         else:
             setattr(req, param.name, value)
+        if param.name == "sort" and (req.radius or req.sort == "distance") and req.near is None:
+            raise ParamError(
+                "near_required",
+                ("sort=distance" if req.sort == "distance" else "radius")
+                + " needs near= (a place to measure from)",
+                "near",
+            )
         if param.name == "page" and req.page * req.per_page > MAX_RESULT_WINDOW:
             raise ParamError(
                 "page_too_deep",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..settings import read_setting
+from ..settings import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,6 @@ def lists_digest(paths: Sequence[Path]) -> str:
         digest.update(str(path.name).encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
-
-
-def cache_root() -> Path:
-    """Where compiled lists live: TRIALSEARCH_CACHE_DIR, else the user's cache folder."""
-    configured = read_setting("cache_dir")
-    if configured is not None:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "trialsearch"
 
 
 class Compiled:

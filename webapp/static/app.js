@@ -42,9 +42,26 @@
       other.focus();
     });
   }
+  // "Recruiting sites only" and the site-status facet's Recruiting box are one filter:
+  // changing either changes both, so the form never sends the one the user unticked.
+  var recruiting = document.getElementById("recruiting-sites");
+  function recruitingTwins() {
+    return form.querySelectorAll("#facet-site_status input[value=RECRUITING], #recruiting-sites");
+  }
   form.querySelectorAll(".facet input[type=checkbox], #sort").forEach(function (el) {
-    el.addEventListener("change", submit);
+    el.addEventListener("change", function () {
+      if (recruiting && el.name === "site_status" && el.value === "RECRUITING") {
+        recruitingTwins().forEach(function (twin) { twin.checked = el.checked; });
+      }
+      submit();
+    });
   });
+  var radius = document.getElementById("radius");
+  if (radius) {
+    radius.addEventListener("change", function () {
+      if (document.getElementById("near").value.trim() !== "") submit();
+    });
+  }
   // Autocomplete (an ARIA combobox over GET /api/suggest): the search box completes
   // conditions, interventions and sponsors; a long facet list gets a "find" box.
   // Choosing a value applies it as a filter, so the count shown is what one gets.

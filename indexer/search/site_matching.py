@@ -1,0 +1,174 @@
+"""Filters that hold for one site of a study, not for the study as a whole.
+
+"Recruiting near Boston" means one site that is both recruiting and near Boston, not
+a study recruiting in Houston with a completed site in Boston. So when a request
+names a site's place or status (state, city, site_status, near), the country, state,
+city, status and distance conditions are evaluated together over every site
+(`index/sites.py`) and a study matches when one of its sites passes them all.
+
+Facets stay drill-sideways: the city facet is counted with every condition but the
+city's own, still site by site, by marking the (study, city) pairs of the sites that
+pass and counting the marked pairs as the facet column counts studies.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..index.columns import Columns
+from ..index.sites import SiteTable
+from ..places.near import EARTH_RADIUS_KM, KM_PER_MILE, Origin
+
+if TYPE_CHECKING:
+    from .request import SearchRequest
+
+# the facets a site carries: with a site condition, each is read site by site
+SITE_FILTERS = ("country", "state", "city", "site_status")
+# what names the site-level conditions (country alone stays a study-level filter)
+SITE_ONLY = ("state", "city", "site_status")
+_KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
+
+
+@dataclass(frozen=True)
+class SiteMatches:
+    """The site-level conditions of one request, as masks over every site."""
+
+    table: SiteTable
+    size: int  # documents in the generation
+    conditions: dict[str, np.ndarray]  # condition name ("near" or a facet) → site mask
+    ok: np.ndarray  # every condition
+    origin: Origin | None
+    radius_km: float | None
+    # False when only a country is selected: the country then stays a study-level
+    # filter (a page lists its first 100 sites; its countries name them all), and the
+    # sites only narrow the state, city and site-status lists to that country
+    restricts: bool = True
+
+    def reads(self, name: str) -> bool:
+        """Whether facet `name` is counted site by site under this request."""
+        return name in SITE_ONLY or (self.restricts and name in SITE_FILTERS)
+
+    def sites_passing(self, without: str | None = None) -> np.ndarray:
+        if without is None or without not in self.conditions:
+            return self.ok
+        out = np.ones(len(self.table), dtype=bool)
+        for name, mask in self.conditions.items():
+            if name != without:
+                out &= mask
+        return out
+
+    def docs(self, without: str | None = None) -> np.ndarray:
+        """Studies with a site passing every condition (but `without`'s)."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[self.table.doc[self.sites_passing(without)]] = True
+        return mask
+
+    def count(self, name: str, column: Any, studies: np.ndarray) -> np.ndarray:
+        """Facet `name`'s counts: studies among `studies` with a site of each value that
+        passes every other condition."""
+        passing = self.sites_passing(name) & studies[self.table.doc]
+        pairs = self.table.pair_index(name, column)[passing]
+        marked = np.zeros(len(column.docs), dtype=bool)
+        marked[pairs[pairs >= 0]] = True
+        return np.bincount(column.codes[marked], minlength=len(column.values))[: len(column.values)]
+
+    def nearest(self, doc: int) -> tuple[int, float, int] | None:
+        """(the site's place in the study's list, its distance in km, how many of the
+        study's sites pass) for the nearest passing site of `doc`; None without near."""
+        if self.origin is None:
+            return None
+        start, stop = int(self.table.starts[doc]), int(self.table.starts[doc + 1])
+        passing = np.flatnonzero(self.ok[start:stop])
+        if not len(passing):
+            return None
+        sites = start + passing
+        km = haversine_km(self.origin, self.table.lat[sites], self.table.lon[sites])
+        best = int(np.argmin(km))
+        return int(passing[best]), float(km[best]), len(passing)
+
+    def min_distance(self, docs: np.ndarray) -> np.ndarray:
+        """Each document's distance to its nearest passing site (inf: none)."""
+        best = np.full(self.size, np.inf)
+        sites = np.flatnonzero(self.ok)
+        if len(sites) and self.origin is not None:
+            km = haversine_km(self.origin, self.table.lat[sites], self.table.lon[sites])
+            np.minimum.at(best, self.table.doc[sites], km)
+        return best[docs]
+
+
+def haversine_km(origin: Origin, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Great-circle distances from `origin` (float64 throughout)."""
+    p1 = math.radians(origin.lat)
+    p2 = np.radians(lat.astype(np.float64))
+    dp = p2 - p1
+    dl = np.radians(lon.astype(np.float64) - origin.lon)
+    h = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+
+
+def within(table: SiteTable, origin: Origin, radius_km: float) -> np.ndarray:
+    """Sites within `radius_km` of `origin`: a latitude band by binary search, then the
+    exact distance of each site in the band."""
+    # a degree of latitude is the same length everywhere; a little margin for rounding
+    reach = radius_km / _KM_PER_DEGREE + 1e-3
+    candidates = table.band(origin.lat - reach, origin.lat + reach)
+    mask = np.zeros(len(table), dtype=bool)
+    if len(candidates):
+        km = haversine_km(origin, table.lat[candidates], table.lon[candidates])
+        mask[candidates[km <= radius_km]] = True
+    return mask
+
+
+def _value_mask(table: SiteTable, name: str, column: Any, values: list[str]) -> np.ndarray:
+    chosen = np.zeros(len(column.values) + 1, dtype=bool)  # the last: a site without a value
+    for value in values:
+        code = column.index.get(value)
+        if code is not None:
+            chosen[code] = True
+    return chosen[table.codes[name]]
+
+
+def match_sites(cols: Columns, req: SearchRequest) -> SiteMatches | None:
+    """The request's site-level conditions; None when it has none."""
+    restricts = req.near is not None or any(name in req.filters for name in SITE_ONLY)
+    if not restricts and "country" not in req.filters:
+        return None
+    table = cols.sites
+    conditions: dict[str, np.ndarray] = {}
+    for name in SITE_FILTERS:
+        if name in req.filters:
+            conditions[name] = _value_mask(table, name, cols.facets[name], req.filters[name])
+    radius = None
+    if req.near is not None:
+        radius = req.radius_km
+        conditions["near"] = within(table, req.near, radius)
+    ok = np.ones(len(table), dtype=bool)
+    for mask in conditions.values():
+        ok &= mask
+    return SiteMatches(table, cols.size, conditions, ok, req.near, radius, restricts)
+
+
+def nearest_site(sites: SiteMatches | None, doc: int, record: dict[str, Any]) -> dict[str, Any]:
+    """What a hit says of its sites: the nearest passing one and how many pass (with
+    near), and whether the page listed only its first sites."""
+    out: dict[str, Any] = {}
+    found = sites.nearest(doc) if sites is not None else None
+    if found is not None:
+        place, km, count = found
+        locations = record.get("locations") or []
+        site = locations[place] if place < len(locations) else {}
+        out["nearest_site"] = {
+            "facility": site.get("facility"),
+            "city": site.get("city"),
+            "state": site.get("state"),
+            "country": site.get("country"),
+            "status": site.get("status"),
+            "distance_km": round(km, 1),
+            "distance_mi": round(km / KM_PER_MILE, 1),
+        }
+        out["sites_in_radius"] = count
+    return out
