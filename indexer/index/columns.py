@@ -18,7 +18,7 @@ from .age_groups import AGE_GROUP_VALUES, age_group_pairs
 from .facet_column import FacetColumn  # noqa: F401 - also read from here
 from .history import HISTORY_FIELDS, history_arrays, to_iso
 from .schema import AGE_SCALE, FACETS, NUMBER_MISSING, NUMERIC_FIELDS
-from .sites import SITE_FACETS, SiteTable, build_site_table, empty_table, read_site_rows
+from .sites import SITE_FACETS, build_site_table, empty_table, load_table, read_site_rows
 from .store import MANIFEST
 
 MISSING = np.int64(NUMBER_MISSING)
@@ -58,9 +58,7 @@ class Columns:
             self.nct_rank = self._nct_rank(reader)
         if "age_group" not in self.facets:
             self.facets["age_group"] = self._age_groups()
-        if getattr(self, "sites", None) is None or not all(n in self.facets for n in SITE_FACETS):
-            self._place_sites(reader)
-        self.sites.finish(self.size)
+        self._place_sites(reader, directory)
         if not all(name in self.numbers for name in HISTORY_FIELDS):
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
@@ -68,9 +66,14 @@ class Columns:
         for column in self.facets.values():
             column.prepare(self.live)
 
-    def _place_sites(self, reader) -> None:
-        """The site arrays and the state, city and site-status facets (sites.py); empty
-        for an index written before sites were a column."""
+    def _place_sites(self, reader, directory: Path | None) -> None:
+        """The site arrays (memory-mapped when the reindex saved them) and, unless
+        loaded, the state, city and site-status facets (sites.py); empty for an index
+        written before sites were a column."""
+        saved = load_table(directory, self.size) if directory is not None else None
+        if saved is not None and all(name in self.facets for name in SITE_FACETS):
+            self.sites, self.site_report = saved
+            return
         found = read_site_rows(reader)
         self.site_report = {"sites": 0, "named": 0, "placed": 0}
         if found is None:
@@ -84,6 +87,7 @@ class Columns:
         for name, (values, docs, codes) in facets.items():
             index = {v: i for i, v in enumerate(values)}
             self.facets[name] = FacetColumn(values, docs, codes, index)
+        self.sites.finish(self.size, self.facets)
 
     def history_of(self, doc: int) -> dict[str, str | None]:
         """When the document's study first entered this index and last changed (ISO)."""
@@ -107,13 +111,8 @@ class Columns:
             arrays[f"facet.{name}.values"] = np.array(json.dumps(column.values, ensure_ascii=False))
         for name, values in self.numbers.items():
             arrays[f"number.{name}"] = values
-        arrays["sites.doc"] = self.sites.doc
-        arrays["sites.lat"] = self.sites.lat
-        arrays["sites.lon"] = self.sites.lon
-        for name, codes in self.sites.codes.items():
-            arrays[f"sites.code.{name}"] = codes
-        arrays["sites.report"] = np.array(json.dumps(self.site_report))
         write_atomic(directory / COLUMNS_FILE, lambda handle: np.savez(handle, **arrays))
+        self.sites.save(directory, self.site_report)
 
     def _facet(self, reader, field: str) -> FacetColumn:
         values: list[str] = []
@@ -205,15 +204,7 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
                     value_starts=data[f"{key}.value_starts"] if grouped else None,
                 )
             live = data["live"]
-            sites = None
-            if "sites.doc" in data:  # not in columns saved before schema 6
-                sites = SiteTable(
-                    data["sites.doc"], data["sites.lat"], data["sites.lon"],
-                    {name: data[f"sites.code.{name}"] for name in (*SITE_FACETS, "country")},
-                )  # fmt: skip
             return {
-                "sites": sites,
-                "site_report": json.loads(str(data["sites.report"])) if sites else None,
                 "live": live,
                 "documents": int(live.sum()),
                 "facets": facets,

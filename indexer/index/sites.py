@@ -3,10 +3,11 @@
 A study lists up to 100 sites; at 560,000 studies that is about two million. Each
 document carries its sites in a small column (`sites`: city, state, country and
 status per site, in the page's order); when a generation is published they are read
-once, placed with the offline gazetteer, and kept as flat arrays beside the facet
-columns (`columns.npz`). A distance search is then a latitude band cut from a sorted
-copy and an exact haversine over the band, and "a site with this status in this
-place" is one mask over the sites — exact, never a bounding box alone.
+once, placed with the offline gazetteer, and saved as flat arrays beside the
+generation (`sites.*.npy`, memory-mapped by every worker). A distance search is then
+a latitude band cut from a sorted copy and an exact haversine over the band, and "a
+site with this status in this place" is one mask over the sites — exact, never a
+bounding box alone.
 
 The `state`, `city` and `site_status` facets come from the same arrays: a study has
 a value when one of its sites has it. `city` values carry their state ("Portland,
@@ -18,11 +19,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..atomic import read_json_object, write_atomic, write_json_atomic
 from ..pages.record import Location
 
 log = logging.getLogger(__name__)
@@ -64,59 +67,96 @@ class SiteTable:
     """Parallel arrays over every site, ordered by document (then by the page's order).
 
     `lat`/`lon` are NaN for a site the gazetteer could not place. `codes[name]` is the
-    site's value code in that facet's column (-1: none). `by_lat` orders the placed
-    sites by latitude, for cutting a band.
+    site's value code in that facet's column (-1: none); `pairs[name]` its place among
+    that column's (document, value) pairs (-1: none), for counting a facet site by
+    site. `by_lat` orders the placed sites by latitude (`lat_sorted` their latitudes),
+    for cutting a band; `starts[d]` is document d's first site.
     """
 
     doc: np.ndarray  # int32
     lat: np.ndarray  # float32, NaN: unplaced
     lon: np.ndarray
     codes: dict[str, np.ndarray]  # "state", "city", "site_status", "country" -> int32
-    starts: np.ndarray | None = None  # first site of each document (len = size + 1)
+    pairs: dict[str, np.ndarray] = field(default_factory=dict)
+    starts: np.ndarray | None = None
     by_lat: np.ndarray | None = None
+    lat_sorted: np.ndarray | None = None
 
-    def finish(self, size: int) -> None:
-        """Derived lookups (cheap; not saved)."""
-        self.starts = np.searchsorted(self.doc, np.arange(size + 1)).astype(np.int64)
-        placed = np.flatnonzero(~np.isnan(self.lat))
-        self.by_lat = placed[np.argsort(self.lat[placed], kind="stable")].astype(np.int32)
-        self._lat_sorted = self.lat[self.by_lat]
-        self._pairs: dict[str, np.ndarray] = {}
+    def finish(self, size: int, facets: dict[str, Any]) -> None:
+        """The lookups derived from the arrays (saved with them; made here for a
+        generation written before they were)."""
+        if self.starts is None or len(self.starts) != size + 1:
+            self.starts = np.searchsorted(self.doc, np.arange(size + 1)).astype(np.int64)
+        if self.by_lat is None or self.lat_sorted is None:
+            placed = np.flatnonzero(~np.isnan(self.lat))
+            self.by_lat = placed[np.argsort(self.lat[placed], kind="stable")].astype(np.int32)
+            self.lat_sorted = self.lat[self.by_lat]
+        for name in self.codes:
+            if name not in self.pairs:
+                self.pairs[name] = _pair_index(self.doc, self.codes[name], facets[name])
 
     def __len__(self) -> int:
         return len(self.doc)
 
-    @property
-    def placed(self) -> int:
-        return int(np.count_nonzero(~np.isnan(self.lat)))
-
     def band(self, low: float, high: float) -> np.ndarray:
         """Placed sites with latitude in [low, high]."""
-        lo = int(np.searchsorted(self._lat_sorted, low, side="left"))
-        hi = int(np.searchsorted(self._lat_sorted, high, side="right"))
+        lo = int(np.searchsorted(self.lat_sorted, low, side="left"))
+        hi = int(np.searchsorted(self.lat_sorted, high, side="right"))
         return self.by_lat[lo:hi]
 
-    def pair_index(self, name: str, column: Any) -> np.ndarray:
-        """Each site's place in `column`'s (document, value) pairs, -1 when the pair is
-        absent: counting a facet over sites marks pairs, then counts them as the
-        column counts documents. Built on first use per facet and kept."""
-        cached = self._pairs.get(name)
-        if cached is not None:
-            return cached
-        n = max(len(column.values), 1)
-        pair_keys = column.docs.astype(np.int64) * n + column.codes
-        order = np.argsort(pair_keys, kind="stable")
-        sorted_keys = pair_keys[order]
-        codes = self.codes[name]
-        site_keys = self.doc.astype(np.int64) * n + np.maximum(codes, 0)
-        at = np.searchsorted(sorted_keys, site_keys)
-        at = np.minimum(at, max(len(sorted_keys) - 1, 0))
-        found = (codes >= 0) & (len(sorted_keys) > 0)
-        if len(sorted_keys):
-            found &= sorted_keys[at] == site_keys
-        index = np.where(found, order[at] if len(order) else 0, -1).astype(np.int64)
-        self._pairs[name] = index
-        return index
+    def save(self, directory: Path, report: dict[str, int]) -> None:
+        """One .npy file per array beside the generation: workers map them, so the
+        page cache holds one copy for all of them (two million sites: ~100 MB)."""
+        for name, array in self._arrays().items():
+            write_atomic(directory / f"sites.{name}.npy", lambda h, a=array: np.save(h, a))
+        write_json_atomic(directory / SITES_REPORT, report)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"doc": self.doc, "lat": self.lat, "lon": self.lon, "starts": self.starts,
+                  "by_lat": self.by_lat, "lat_sorted": self.lat_sorted}  # fmt: skip
+        arrays.update({f"code.{name}": codes for name, codes in self.codes.items()})
+        arrays.update({f"pairs.{name}": pairs for name, pairs in self.pairs.items()})
+        return arrays
+
+
+SITES_REPORT = "sites.json"
+_SAVED = ("doc", "lat", "lon", "starts", "by_lat", "lat_sorted")
+
+
+def load_table(directory: Path, size: int) -> tuple[SiteTable, dict[str, int]] | None:
+    """The saved arrays of a generation, memory-mapped; None when absent or stale."""
+    try:
+        arrays = {
+            name: np.load(directory / f"sites.{name}.npy", mmap_mode="r")
+            for name in (*_SAVED, *(f"{kind}.{n}" for kind in ("code", "pairs")
+                                    for n in (*SITE_FACETS, "country")))
+        }  # fmt: skip
+        report = read_json_object(directory / SITES_REPORT)
+    except (OSError, ValueError):
+        return None
+    if len(arrays["starts"]) != size + 1 or not report:
+        return None
+    names = (*SITE_FACETS, "country")
+    table = SiteTable(
+        arrays["doc"], arrays["lat"], arrays["lon"],
+        {n: arrays[f"code.{n}"] for n in names}, {n: arrays[f"pairs.{n}"] for n in names},
+        arrays["starts"], arrays["by_lat"], arrays["lat_sorted"],
+    )  # fmt: skip
+    return table, report
+
+
+def _pair_index(docs: np.ndarray, codes: np.ndarray, column: Any) -> np.ndarray:
+    """Each site's place in `column`'s (document, value) pairs, -1 when absent."""
+    n = max(len(column.values), 1)
+    pair_keys = column.docs.astype(np.int64) * n + column.codes
+    order = np.argsort(pair_keys, kind="stable")
+    sorted_keys = pair_keys[order]
+    site_keys = docs.astype(np.int64) * n + np.maximum(codes, 0)
+    if not len(sorted_keys):
+        return np.full(len(docs), -1, dtype=np.int32)
+    at = np.minimum(np.searchsorted(sorted_keys, site_keys), len(sorted_keys) - 1)
+    found = (codes >= 0) & (sorted_keys[at] == site_keys)
+    return np.where(found, order[at], -1).astype(np.int32)
 
 
 def empty_table() -> SiteTable:

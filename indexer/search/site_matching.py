@@ -71,7 +71,7 @@ class SiteMatches:
         """Facet `name`'s counts: studies among `studies` with a site of each value that
         passes every other condition."""
         passing = self.sites_passing(name) & studies[self.table.doc]
-        pairs = self.table.pair_index(name, column)[passing]
+        pairs = self.table.pairs[name][passing]
         marked = np.zeros(len(column.docs), dtype=bool)
         marked[pairs[pairs >= 0]] = True
         return np.bincount(column.codes[marked], minlength=len(column.values))[: len(column.values)]
