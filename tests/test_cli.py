@@ -166,3 +166,35 @@ def test_the_budget_comes_from_the_environment_by_default(sample_index):
     result = run("search", "cancer", "--index", str(sample_index), env=env)
     assert result.returncode == 7, result.stderr
     assert run("search", "cancer", "--index", str(sample_index), "--budget", "0").returncode == 0
+
+
+def test_reindex_and_stats_say_how_many_sites_were_placed_and_search_finds_them_near(tmp_path):
+    sites = (
+        ("Dana-Farber Cancer Institute, Boston, Massachusetts, United States", "RECRUITING"),
+        ("Hospital of the Isle, Atlantis Bay, Massachusetts, United States", "RECRUITING"),
+        ("Baylor College of Medicine, Houston, Texas, United States", "COMPLETED"),
+    )
+    pages = write_pages(
+        tmp_path / "pages",
+        {"NCT00000001": make_page("NCT00000001", "Asthma study", countries=("United States",),
+                                  sites=sites)},
+    )  # fmt: skip
+    index = str(tmp_path / "ix")
+    built = run("reindex", "--pages", str(pages), "--index", index)
+    assert built.returncode == 0, built.stderr
+    said = "3 sites listed; 3 name a city, 2 placed on the map (66.7%), 1 unplaced"
+    assert said in built.stdout
+    report = json.loads(run("reindex", "--pages", str(pages), "--index", index, "--full",
+                            "--json").stdout)  # fmt: skip
+    assert report["sites"] == {"sites": 3, "named": 3, "placed": 2}
+    assert said in run("stats", "--index", index).stdout
+    near = run("search", "--index", index, "--near", "Boston, MA", "--radius", "10mi")
+    assert near.returncode == 0, near.stderr
+    assert "Near Boston, Massachusetts, United States, within 10 mi (16.093 km)." in near.stdout
+    assert "0 mi: Dana-Farber Cancer Institute, Boston, Massachusetts (Recruiting)" in near.stdout
+    far = json.loads(run("search", "--index", index, "--near", "77030", "--site-status",
+                         "RECRUITING", "--json").stdout)  # fmt: skip
+    assert far["total"] == 0  # the Houston site is completed: not a recruiting site there
+    ambiguous = run("search", "--index", index, "--near", "Portland")
+    assert ambiguous.returncode == 2
+    assert "Portland, Oregon, United States; Portland, Maine, United States" in ambiguous.stderr

@@ -220,3 +220,30 @@ def test_match_patient_says_what_it_read_and_why_each_study_matched(sample_index
 def test_match_patient_without_anything_to_read_is_a_typed_error(sample_index):
     result = call(lambda: stdio(sample_index), lambda c: c.call_tool("match_patient", {}))
     assert error_of(result)["code"] == "missing_description"
+
+
+def test_the_tools_search_near_a_place_and_match_a_patient_near_one(sample_index):
+    async def work(client):
+        near = {"near": "Boston, MA", "radius": "25mi", "site_status": ["RECRUITING"],
+                "sort": "distance", "fields": ["title", "nearest_site"]}  # fmt: skip
+        return (
+            await client.call_tool("search_trials", near),
+            await client.call_tool("count_trials", {"near": "Houston, TX", "radius": "50mi"}),
+            await client.call_tool("match_patient", {"description": "A 60-year-old man "
+                                   "with heart failure.", "near": "02115", "radius": "20mi"}),
+            await client.call_tool("search_trials", {"near": "Portland"}),
+        )  # fmt: skip
+
+    found, counted, patient, ambiguous = call(lambda: stdio(sample_index), work)
+    search = found.structured_content
+    assert search["total"] > 0
+    assert search["near"]["name"] == "Boston" and search["near"]["radius_mi"] == 25
+    for hit in search["hits"]:
+        assert hit["nearest_site"]["city"] == "Boston"
+        assert hit["nearest_site"]["status"] == "RECRUITING"
+    assert counted.structured_content["total"] > 0
+    matched = patient.structured_content
+    assert matched["near"]["precision"] == "postal_code"
+    assert matched["hits"] and all(h["nearest_site"]["city"] == "Boston" for h in matched["hits"])
+    error = error_of(ambiguous)
+    assert error["code"] == "ambiguous_place" and "Portland, Maine, United States" in error["allowed"]
