@@ -11,6 +11,7 @@ counted as unplaced.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -39,8 +40,12 @@ _FACILITY_WORDS = re.compile(
 
 
 def name_forms(city: str) -> Iterator[str]:
-    """The city as written, then plainer forms of it, each once."""
-    seen: set[str] = set()
+    """The city as written, then plainer forms of it, each once (made only when the
+    ones before were not found: most cities are found as written)."""
+    first = fold(city)
+    if first:
+        yield first
+    seen: set[str] = {first}
     forms = [city, _BRACKETS.sub(" ", city), _DIGITS.sub(" ", city)]
     for separator in ("/", ",", " - ", "("):
         if separator in city:
@@ -73,10 +78,10 @@ def locate_site(
     if country_code is None:
         return None  # a site of no known country is not guessed at across the world
     known_region = bool(state) and bool(g.regions_named(state, country_code))
-    forms = list(name_forms(city)) if city else []
-    alias = CITY_ALIASES.get((country_code, forms[0])) if forms else None
+    alias = CITY_ALIASES.get((country_code, fold(city))) if city else None
+    forms = name_forms(city) if city else iter(())
     if alias is not None:
-        forms.insert(0, alias)
+        forms = itertools.chain((alias,), forms)
     for attempt, name in enumerate(forms):
         found = g.candidates(name, country_code)
         if known_region and not (alias is not None and attempt == 0):

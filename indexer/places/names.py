@@ -9,6 +9,7 @@ in the real corpus that GeoNames' own country names miss.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,6 +19,7 @@ _WORD_FORMS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort", "pt"
 _LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"})
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lowercase ASCII words separated by single spaces: accents and punctuation gone,
     St/Mt/Ft read as Saint/Mount/Fort."""
