@@ -246,4 +246,5 @@ def test_the_tools_search_near_a_place_and_match_a_patient_near_one(sample_index
     assert matched["near"]["precision"] == "postal_code"
     assert matched["hits"] and all(h["nearest_site"]["city"] == "Boston" for h in matched["hits"])
     error = error_of(ambiguous)
-    assert error["code"] == "ambiguous_place" and "Portland, Maine, United States" in error["allowed"]
+    assert error["code"] == "ambiguous_place"
+    assert "Portland, Maine, United States" in error["allowed"]

@@ -366,3 +366,17 @@ def test_near_queries_from_many_clients_never_fail(server):
                 timeout=30,
             )  # fmt: skip
             assert response.status_code in (200, 400), response.text
+
+
+def test_each_common_city_value_is_a_place_near_takes(server):
+    """A city facet value ("Atlanta, Georgia") read back as near= finds that city's
+    studies: the commonest 40 cities of the real sample."""
+    body = server.get(
+        "/api/search", params={"country": "United States", "facets": "city", "facet_limit": 40}
+    ).json()
+    for item in body["facets"]["city"]:
+        near = server.get(
+            "/api/search", params={"near": item["value"], "radius": "1mi", "per_page": 1}
+        )
+        assert near.status_code == 200, (item["value"], near.text)
+        assert near.json()["total"] >= item["count"], item

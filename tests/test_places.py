@@ -123,6 +123,11 @@ def test_a_site_lines_parts_are_read_as_facility_city_and_state(g, parts, countr
         ("Paris", "Paris", "Île-de-France", "France", "city"),
         ("München", "Munich", "Bavaria", "Germany", "city"),
         ("Cambridge, UK", "Cambridge", "England", "United Kingdom", "city"),
+        # a state that is also a country, a state code that is also a country's code
+        ("Atlanta, Georgia", "Atlanta", "Georgia", "United States", "city"),
+        ("Tbilisi, Georgia", "Tbilisi", "Tbilisi", "Georgia", "city"),
+        ("San Diego, CA", "San Diego", "California", "United States", "city"),
+        ("Atlanta, Georgia, United States", "Atlanta", "Georgia", "United States", "city"),
         ("Seoul, South Korea", "Seoul", "Seoul", "South Korea", "city"),
         ("02115", "Boston", "MA", "United States", "postal_code"),
         ("02115-1234", "Boston", "MA", "United States", "postal_code"),

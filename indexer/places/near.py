@@ -120,26 +120,13 @@ def _zip_code(query: str) -> Origin:
 
 def _city(query: str, g: Gazetteer) -> Origin:
     name, *qualifiers = [part.strip() for part in query.split(",") if part.strip()]
-    country_code = None
-    regions: list[int] | None = None
-    for qualifier in reversed(qualifiers):
-        code = g.country_code(qualifier)
-        if code is not None and country_code is None and regions is None:
-            country_code = code
-            continue
-        named = g.regions_named(qualifier, country_code)
-        if not named:
-            where = f" of {g.country_names.get(country_code, country_code)}" if country_code else ""
-            raise _refuse(
-                "unknown_place",
-                f"'{qualifier}' is neither a country nor a state or region{where} that the "
-                "gazetteer knows",
-                list(PLACE_FORMS),
-            )
-        regions = named
-    found = g.candidates(name, country_code)
-    if regions is not None:
-        found = [item for item in found if g.region_of(item[0]) in regions]
+    found: list[tuple[int, bool]] = []
+    for country_code, regions in _readings(g, qualifiers):
+        found = g.candidates(name, country_code)
+        if regions is not None:
+            found = [item for item in found if g.region_of(item[0]) in regions]
+        if found:
+            break
     own = [number for number, primary in found if primary]
     places = _distinct([g.place(n) for n in (own or [n for n, _ in found])])
     if not places and not qualifiers and g.regions_named(name):
@@ -167,6 +154,31 @@ def _city(query: str, g: Gazetteer) -> Origin:
             labels,
         )
     return Origin(query, best.name, best.region, best.country, best.lat, best.lon, "city")
+
+
+def _readings(g: Gazetteer, qualifiers: list[str]) -> list[tuple[str | None, list[int] | None]]:
+    """Every way the parts after the city can be read, a region first: (country code,
+    regions). "Georgia" is a US state and a country, "CA" California and Canada's
+    code: `_city` takes the first reading under which the city exists."""
+    readings: list[tuple[str | None, list[int] | None]] = [(None, None)]
+    for qualifier in reversed(qualifiers):
+        grown = []
+        for country_code, regions in readings:
+            named = g.regions_named(qualifier, country_code)
+            if named and regions is None:
+                grown.append((country_code, named))
+            code = g.country_code(qualifier)
+            if code is not None and country_code is None and regions is None:
+                grown.append((code, None))
+        if not grown:
+            raise _refuse(
+                "unknown_place",
+                f"'{qualifier}' is neither a country nor a state or region that the "
+                "gazetteer knows",
+                list(PLACE_FORMS),
+            )
+        readings = grown
+    return readings
 
 
 def _distinct(places: list[Place]) -> list[Place]:
