@@ -380,3 +380,51 @@ def test_each_common_city_value_is_a_place_near_takes(server):
         )
         assert near.status_code == 200, (item["value"], near.text)
         assert near.json()["total"] >= item["count"], item
+
+
+def test_an_incremental_reindex_reads_the_sites_of_new_segments_only(tmp_path):
+    """What each segment's sites are is kept beside the generation and linked into the
+    next one: only the segment a reindex wrote is read, and the answers equal a full
+    rebuild's."""
+    from indexer.index.build import reindex
+    from indexer.index.store import IndexStore
+    from indexer.search.query import SearchIndex
+
+    from pagemaker import make_page, write_pages
+
+    def page(nct, city_line):
+        return make_page(nct, f"Study {nct}", countries=(US,), sites=((city_line, "RECRUITING"),))
+
+    pages = write_pages(tmp_path / "pages", {
+        "NCT00000001": page("NCT00000001", "Dana-Farber, Boston, Massachusetts, United States"),
+        "NCT00000002": page("NCT00000002", "OHSU, Portland, Oregon, United States"),
+    })  # fmt: skip
+    index = tmp_path / "ix"
+    reindex(pages, index, procs=1)
+    store = IndexStore(index)
+    first = store.generation_dir(store.current())
+    kept = {p.name: p.stat().st_ino for p in first.glob("sites-seg-*.npz")}
+    assert kept
+    write_pages(
+        pages, {"NCT00000003": page("NCT00000003", "Baylor, Houston, Texas, United States")}
+    )
+    reindex(pages, index, procs=1)
+    second = store.generation_dir(store.current())
+    now = {p.name: p.stat().st_ino for p in second.glob("sites-seg-*.npz")}
+    assert set(kept) < set(now)  # the old segments' readings, and the new one's
+    assert all(now[name] == inode for name, inode in kept.items())  # linked, not read again
+
+    def answers(ix_dir):
+        ix = SearchIndex(ix_dir)
+        try:
+            return [
+                ask(ix, near=place, radius="25mi")["total"]
+                for place in ("Boston, MA", "Portland, Oregon", "Houston, TX", "77030")
+            ]
+        finally:
+            ix.close()
+
+    incremental = answers(index)
+    assert incremental == [1, 1, 1, 1]
+    reindex(pages, tmp_path / "full", procs=1)
+    assert answers(tmp_path / "full") == incremental

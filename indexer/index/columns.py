@@ -18,7 +18,8 @@ from .age_groups import AGE_GROUP_VALUES, age_group_pairs
 from .facet_column import FacetColumn  # noqa: F401 - also read from here
 from .history import HISTORY_FIELDS, history_arrays, to_iso
 from .schema import AGE_SCALE, FACETS, NUMBER_MISSING, NUMERIC_FIELDS
-from .sites import SITE_FACETS, build_site_table, empty_table, load_table, read_site_rows
+from .site_lines import read_site_lines
+from .sites import SITE_FACETS, build_site_table, empty_table, load_table
 from .store import MANIFEST
 
 MISSING = np.int64(NUMBER_MISSING)
@@ -36,10 +37,16 @@ class Columns:
     """
 
     def __init__(
-        self, searcher, directory: Path | None = None, manifest: dict[str, Any] | None = None
+        self,
+        searcher,
+        directory: Path | None = None,
+        manifest: dict[str, Any] | None = None,
+        segments: Path | None = None,
     ) -> None:
         """`manifest`: the generation's, for the history columns (history.py); read
-        from `directory` when not given and the saved columns lack them."""
+        from `directory` when not given and the saved columns lack them. `segments`:
+        where each segment's site lines are kept between generations (the reindex
+        passes the generation it builds; site_lines.py)."""
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         saved = _load(directory / COLUMNS_FILE, self.size) if directory is not None else None
@@ -58,7 +65,7 @@ class Columns:
             self.nct_rank = self._nct_rank(reader)
         if "age_group" not in self.facets:
             self.facets["age_group"] = self._age_groups()
-        self._place_sites(reader, directory)
+        self._place_sites(reader, directory, segments)
         if not all(name in self.numbers for name in HISTORY_FIELDS):
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
@@ -66,7 +73,7 @@ class Columns:
         for column in self.facets.values():
             column.prepare(self.live)
 
-    def _place_sites(self, reader, directory: Path | None) -> None:
+    def _place_sites(self, reader, directory: Path | None, segments: Path | None) -> None:
         """The site arrays (memory-mapped when the reindex saved them) and, unless
         loaded, the state, city and site-status facets (sites.py); empty for an index
         written before sites were a column."""
@@ -74,7 +81,7 @@ class Columns:
         if saved is not None and all(name in self.facets for name in SITE_FACETS):
             self.sites, self.site_report = saved
             return
-        found = read_site_rows(reader)
+        found = read_site_lines(reader, segments)
         self.site_report = {"sites": 0, "named": 0, "placed": 0}
         if found is None:
             self.sites = empty_table()

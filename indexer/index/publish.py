@@ -84,7 +84,7 @@ def _verify(
                 if len(hits) != 1:
                     raise RuntimeError(f"canary query for {nct} found {len(hits)} documents")
             # facet and sort columns, computed once here for every worker to load
-            columns = Columns(searcher, manifest=manifest)
+            columns = Columns(searcher, manifest=manifest, segments=path)
             columns.save(path)
             save_hot_terms(searcher, path)
             return columns.site_report

@@ -27,10 +27,10 @@ import numpy as np
 
 from ..atomic import read_json_object, write_atomic, write_json_atomic
 from ..pages.record import Location
+from .site_lines import SITES_FIELD  # noqa: F401 - the schema reads it from here
 
 log = logging.getLogger(__name__)
 
-SITES_FIELD = "sites"
 SITE_FACETS = ("state", "city", "site_status")
 _NO_VALUE = -1
 
@@ -167,50 +167,25 @@ def empty_table() -> SiteTable:
     )  # fmt: skip
 
 
-def read_site_rows(reader: Any) -> tuple[np.ndarray, list[list[Any]]] | None:
-    """(document of each site, [city, state, country, status] of each site) from the
-    `sites` column of every segment; None for an index written before it existed.
-    The documents' lists are parsed as one JSON text: a call per document was most of
-    the time at 560,000 studies."""
-    if SITES_FIELD not in reader.schema:
-        return None
-    counts: list[int] = []
-    owners: list[int] = []
-    texts: list[bytes] = []
-    for sub, offset in reader.leaf_readers():
-        count = sub.doc_count_all()
-        if not count or not sub.has_column(SITES_FIELD):
-            continue
-        column = sub.column_reader(SITES_FIELD)
-        for local in range(count):
-            value = column[local]
-            if value:
-                owners.append(offset + local)
-                texts.append(value)
-    lists = json.loads(b"[" + b",".join(texts) + b"]") if texts else []
-    counts = [len(found) for found in lists]
-    docs = np.repeat(np.array(owners, dtype=np.int32), counts)
-    return docs, [row for found in lists for row in found]
-
-
 def build_site_table(
-    docs: np.ndarray, rows: list[list[Any]], live: np.ndarray, country_column: Any
+    docs: np.ndarray,
+    line_ids: np.ndarray,
+    lines: list[list[Any]],
+    live: np.ndarray,
+    country_column: Any,
 ) -> tuple[SiteTable, dict[str, tuple[list[str], np.ndarray, np.ndarray]], dict[str, int]]:
     """The site arrays, the state/city/site_status facets' (values, docs, codes) and
-    what placing them found (`sites`, `named`: with a city, `placed`)."""
+    what placing them found (`sites`, `named`: with a city, `placed`), from each
+    site's document and distinct line (site_lines.py). Two million sites are a few
+    tens of thousands of distinct lines: each is placed and coded once, then
+    gathered with numpy."""
     from ..places.gazetteer import gazetteer
     from ..places.locate import SiteLocator
 
     keep = live[docs] if len(docs) else np.zeros(0, dtype=bool)
     docs = docs[keep]
-    # two million sites are a few tens of thousands of distinct lines: each distinct
-    # (city, state, country, status) is placed and coded once, then gathered
-    distinct: dict[tuple, int] = {}
-    row_of = np.fromiter(
-        (distinct.setdefault(tuple(row), len(distinct))
-         for row, kept in zip(rows, keep.tolist(), strict=True) if kept),
-        dtype=np.int64, count=int(keep.sum()),
-    )  # fmt: skip
+    row_of = line_ids[keep]
+    distinct = [tuple(line) for line in lines]
     locate = SiteLocator(gazetteer())
     g = locate.g
     places = np.full(len(distinct), -1, dtype=np.int64)
