@@ -222,3 +222,30 @@ def test_a_postal_code_after_the_state_is_not_read_as_the_city(g):
         "Massachusetts General Hospital", "Boston", "Massachusetts",
     )  # fmt: skip
     assert read_site_parts(g, ["München", "Bayern"], "Germany") == (None, "München", "Bayern")
+
+
+def test_distance_search_is_exact_across_the_antimeridian_and_near_the_poles():
+    """The latitude band and the longitude bound only skip sites that cannot be in
+    range: 20,000 random sites, origins at the date line and by the poles."""
+    import numpy as np
+
+    from indexer.index.sites import SiteTable
+    from indexer.places.near import Origin
+    from indexer.search.site_matching import within
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n))).astype(np.float32)
+    lon = rng.uniform(-180, 180, n).astype(np.float32)
+    codes = {name: np.full(n, -1, np.int32) for name in ("state", "city", "site_status")}
+    codes["country"] = codes["city"]
+    table = SiteTable(np.arange(n, dtype=np.int32), lat, lon, codes, pairs=dict(codes))
+    table.finish(n, {})
+    for o_lat, o_lon in [(0, 179.9), (0, -179.9), (84, 10), (-89.5, 0), (45, -120), (60, 180)]:
+        origin = Origin("x", None, None, None, o_lat, o_lon, "coordinates")
+        for km in (10, 80.5, 500, 804.7):
+            expected = [
+                i for i in range(n)
+                if distance_km(o_lat, o_lon, float(lat[i]), float(lon[i])) <= km
+            ]  # fmt: skip
+            assert within(table, origin, km).tolist() == expected, (o_lat, o_lon, km)

@@ -69,8 +69,9 @@ class SiteTable:
     `lat`/`lon` are NaN for a site the gazetteer could not place. `codes[name]` is the
     site's value code in that facet's column (-1: none); `pairs[name]` its place among
     that column's (document, value) pairs (-1: none), for counting a facet site by
-    site. `by_lat` orders the placed sites by latitude (`lat_sorted` their latitudes),
-    for cutting a band; `starts[d]` is document d's first site.
+    site. `by_lat` orders the placed sites by latitude (`lat_sorted`, `lon_by_lat`
+    their coordinates in that order, so a band is read as two contiguous slices);
+    `starts[d]` is document d's first site.
     """
 
     doc: np.ndarray  # int32
@@ -81,6 +82,7 @@ class SiteTable:
     starts: np.ndarray | None = None
     by_lat: np.ndarray | None = None
     lat_sorted: np.ndarray | None = None
+    lon_by_lat: np.ndarray | None = None
 
     def finish(self, size: int, facets: dict[str, Any]) -> None:
         """The lookups derived from the arrays (saved with them; made here for a
@@ -91,6 +93,9 @@ class SiteTable:
             placed = np.flatnonzero(~np.isnan(self.lat))
             self.by_lat = placed[np.argsort(self.lat[placed], kind="stable")].astype(np.int32)
             self.lat_sorted = self.lat[self.by_lat]
+            self.lon_by_lat = None
+        if self.lon_by_lat is None:
+            self.lon_by_lat = self.lon[self.by_lat]
         for name in self.codes:
             if name not in self.pairs:
                 self.pairs[name] = _pair_index(self.doc, self.codes[name], facets[name])
@@ -98,11 +103,11 @@ class SiteTable:
     def __len__(self) -> int:
         return len(self.doc)
 
-    def band(self, low: float, high: float) -> np.ndarray:
-        """Placed sites with latitude in [low, high]."""
+    def band(self, low: float, high: float) -> slice:
+        """Where the placed sites with latitude in [low, high] are in `by_lat` order."""
         lo = int(np.searchsorted(self.lat_sorted, low, side="left"))
         hi = int(np.searchsorted(self.lat_sorted, high, side="right"))
-        return self.by_lat[lo:hi]
+        return slice(lo, hi)
 
     def save(self, directory: Path, report: dict[str, int]) -> None:
         """One .npy file per array beside the generation: workers map them, so the
@@ -113,7 +118,8 @@ class SiteTable:
 
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {"doc": self.doc, "lat": self.lat, "lon": self.lon, "starts": self.starts,
-                  "by_lat": self.by_lat, "lat_sorted": self.lat_sorted}  # fmt: skip
+                  "by_lat": self.by_lat, "lat_sorted": self.lat_sorted,
+                  "lon_by_lat": self.lon_by_lat}  # fmt: skip
         arrays.update({f"code.{name}": codes for name, codes in self.codes.items()})
         arrays.update({f"pairs.{name}": pairs for name, pairs in self.pairs.items()})
         return arrays
@@ -142,6 +148,10 @@ def load_table(directory: Path, size: int) -> tuple[SiteTable, dict[str, int]] |
         {n: arrays[f"code.{n}"] for n in names}, {n: arrays[f"pairs.{n}"] for n in names},
         arrays["starts"], arrays["by_lat"], arrays["lat_sorted"],
     )  # fmt: skip
+    try:  # not saved by the first schema-6 builds: made then in this worker
+        table.lon_by_lat = np.load(directory / "sites.lon_by_lat.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        table.lon_by_lat = table.lon[table.by_lat]
     return table, report
 
 

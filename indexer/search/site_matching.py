@@ -13,6 +13,7 @@ pass and counting the marked pairs as the facet column counts studies.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,17 +31,20 @@ if TYPE_CHECKING:
 SITE_FILTERS = ("country", "state", "city", "site_status")
 # what names the site-level conditions (country alone stays a study-level filter)
 SITE_ONLY = ("state", "city", "site_status")
-_KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 
 
 @dataclass(frozen=True)
 class SiteMatches:
-    """The site-level conditions of one request, as masks over every site."""
+    """The site-level conditions of one request.
+
+    The place and status conditions are masks over every site; `near`, when given, is
+    the ascending list of the sites in range (`candidates`), so that with a place every
+    conjunction is taken over the few sites near it, not over two million."""
 
     table: SiteTable
     size: int  # documents in the generation
-    conditions: dict[str, np.ndarray]  # condition name ("near" or a facet) → site mask
-    ok: np.ndarray  # every condition
+    conditions: dict[str, np.ndarray]  # facet name → site mask
+    candidates: np.ndarray | None  # sites within the radius (ascending); None: no near
     origin: Origin | None
     radius_km: float | None
     # False when only a country is selected: the country then stays a study-level
@@ -52,26 +56,40 @@ class SiteMatches:
         """Whether facet `name` is counted site by site under this request."""
         return name in SITE_ONLY or (self.restricts and name in SITE_FILTERS)
 
-    def sites_passing(self, without: str | None = None) -> np.ndarray:
-        if without is None or without not in self.conditions:
-            return self.ok
-        out = np.ones(len(self.table), dtype=bool)
-        for name, mask in self.conditions.items():
-            if name != without:
-                out &= mask
-        return out
+    @functools.cached_property
+    def ok(self) -> np.ndarray:
+        """The sites passing every condition, ascending."""
+        return self.passing()
+
+    def passing(self, without: str | None = None) -> np.ndarray:
+        """The sites passing every condition (but `without`'s), ascending."""
+        if (without is None or without not in self.conditions) and "ok" in self.__dict__:
+            return self.__dict__["ok"]
+        masks = [mask for name, mask in self.conditions.items() if name != without]
+        if self.candidates is not None:
+            sites = self.candidates
+            for mask in masks:
+                sites = sites[mask[sites]]
+            return sites
+        if not masks:
+            return np.arange(len(self.table))
+        both = masks[0].copy()
+        for mask in masks[1:]:
+            both &= mask
+        return np.flatnonzero(both)
 
     def docs(self, without: str | None = None) -> np.ndarray:
         """Studies with a site passing every condition (but `without`'s)."""
         mask = np.zeros(self.size, dtype=bool)
-        mask[self.table.doc[self.sites_passing(without)]] = True
+        mask[self.table.doc[self.passing(without)]] = True
         return mask
 
     def count(self, name: str, column: Any, studies: np.ndarray) -> np.ndarray:
         """Facet `name`'s counts: studies among `studies` with a site of each value that
         passes every other condition."""
-        passing = self.sites_passing(name) & studies[self.table.doc]
-        pairs = self.table.pairs[name][passing]
+        sites = self.passing(name)
+        sites = sites[studies[self.table.doc[sites]]]
+        pairs = self.table.pairs[name][sites]
         marked = np.zeros(len(column.docs), dtype=bool)
         marked[pairs[pairs >= 0]] = True
         return np.bincount(column.codes[marked], minlength=len(column.values))[: len(column.values)]
@@ -82,21 +100,24 @@ class SiteMatches:
         if self.origin is None:
             return None
         start, stop = int(self.table.starts[doc]), int(self.table.starts[doc + 1])
-        passing = np.flatnonzero(self.ok[start:stop])
-        if not len(passing):
+        ok = self.ok
+        sites = ok[np.searchsorted(ok, start) : np.searchsorted(ok, stop)]
+        if not len(sites):
             return None
-        sites = start + passing
         km = haversine_km(self.origin, self.table.lat[sites], self.table.lon[sites])
         best = int(np.argmin(km))
-        return int(passing[best]), float(km[best]), len(passing)
+        return int(sites[best]) - start, float(km[best]), len(sites)
 
     def min_distance(self, docs: np.ndarray) -> np.ndarray:
-        """Each document's distance to its nearest passing site (inf: none)."""
+        """Each document's distance to its nearest passing site (inf: none). The passing
+        sites come in document order: one minimum per run of a document's sites."""
         best = np.full(self.size, np.inf)
-        sites = np.flatnonzero(self.ok)
+        sites = self.ok
         if len(sites) and self.origin is not None:
             km = haversine_km(self.origin, self.table.lat[sites], self.table.lon[sites])
-            np.minimum.at(best, self.table.doc[sites], km)
+            owners = self.table.doc[sites]
+            starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            best[owners[starts]] = np.minimum.reduceat(km, starts)
         return best[docs]
 
 
@@ -111,16 +132,31 @@ def haversine_km(origin: Origin, lat: np.ndarray, lon: np.ndarray) -> np.ndarray
 
 
 def within(table: SiteTable, origin: Origin, radius_km: float) -> np.ndarray:
-    """Sites within `radius_km` of `origin`: a latitude band by binary search, then the
-    exact distance of each site in the band."""
-    # a degree of latitude is the same length everywhere; a little margin for rounding
-    reach = radius_km / _KM_PER_DEGREE + 1e-3
-    candidates = table.band(origin.lat - reach, origin.lat + reach)
+    """Sites within `radius_km` of `origin`, ascending.
+
+    A latitude band by binary search (a degree of latitude is the same length
+    everywhere), then the sites of the band whose longitude is within the widest
+    longitude a circle of that radius spans at the origin's latitude — a bound, so no
+    site in range is lost — then the exact distance of each remaining site."""
+    angle = radius_km / EARTH_RADIUS_KM  # the radius as an angle at the Earth's centre
+    reach = math.degrees(angle) + 1e-3  # a little margin for 32-bit coordinates
+    band = table.band(origin.lat - reach, origin.lat + reach)
+    if band.stop <= band.start:
+        return np.zeros(0, dtype=np.int64)
+    lat = table.lat_sorted[band]
+    lon = table.lon_by_lat[band]
+    cos_lat = math.cos(math.radians(origin.lat))
+    if angle < math.pi / 2 and math.sin(angle) < cos_lat:  # the circle reaches no pole
+        span = math.degrees(math.asin(math.sin(angle) / cos_lat)) + 1e-3
+        gap = np.abs((lon.astype(np.float64) - origin.lon + 180.0) % 360.0 - 180.0)
+        near_enough = np.flatnonzero(gap <= span)
+    else:
+        near_enough = np.arange(len(lat))
+    km = haversine_km(origin, lat[near_enough], lon[near_enough])
+    hits = table.by_lat[band][near_enough[km <= radius_km]]
     mask = np.zeros(len(table), dtype=bool)
-    if len(candidates):
-        km = haversine_km(origin, table.lat[candidates], table.lon[candidates])
-        mask[candidates[km <= radius_km]] = True
-    return mask
+    mask[hits] = True
+    return np.flatnonzero(mask)
 
 
 def _value_mask(table: SiteTable, name: str, column: Any, values: list[str]) -> np.ndarray:
@@ -138,18 +174,16 @@ def match_sites(cols: Columns, req: SearchRequest) -> SiteMatches | None:
     if not restricts and "country" not in req.filters:
         return None
     table = cols.sites
-    conditions: dict[str, np.ndarray] = {}
-    for name in SITE_FILTERS:
-        if name in req.filters:
-            conditions[name] = _value_mask(table, name, cols.facets[name], req.filters[name])
-    radius = None
+    conditions = {
+        name: _value_mask(table, name, cols.facets[name], req.filters[name])
+        for name in SITE_FILTERS
+        if name in req.filters
+    }
+    candidates = radius = None
     if req.near is not None:
         radius = req.radius_km
-        conditions["near"] = within(table, req.near, radius)
-    ok = np.ones(len(table), dtype=bool)
-    for mask in conditions.values():
-        ok &= mask
-    return SiteMatches(table, cols.size, conditions, ok, req.near, radius, restricts)
+        candidates = within(table, req.near, radius)
+    return SiteMatches(table, cols.size, conditions, candidates, req.near, radius, restricts)
 
 
 def nearest_site(sites: SiteMatches | None, doc: int, record: dict[str, Any]) -> dict[str, Any]:
