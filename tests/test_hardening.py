@@ -279,3 +279,16 @@ def test_a_phrase_of_words_most_studies_hold_is_refused_and_plain_words_are_not(
     assert phrase["code"] == "phrase_too_costly" and "without quotes" in phrase["message"]
     assert client.get("/api/search?q=study outcomes").status_code == 200
     assert client.get('/api/search?q="heart failure"').status_code == 200
+
+
+def test_a_feed_of_a_query_with_control_characters_is_well_formed_xml(client):
+    """XML 1.0 cannot hold most control characters: the feed's title leaves them out
+    (the fuzzer found a 500 here)."""
+    from xml.etree import ElementTree
+
+    response = client.get(
+        "/search.atom", query_string={"q": "asthma\x0b\x1f\x11", "near": "Boston"}
+    )
+    assert response.status_code == 200
+    title = ElementTree.fromstring(response.data).find("{http://www.w3.org/2005/Atom}title")
+    assert title.text == "trialsearch: “asthma”; near Boston"

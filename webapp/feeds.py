@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator
@@ -117,10 +118,17 @@ def _with_related(document: bytes, related: dict[str, str]) -> bytes:
 
 
 def _described(req: SearchRequest) -> str:
-    """The search in a few words, for the feed's title."""
+    """The search in a few words, for the feed's title: what XML 1.0 cannot hold (a
+    query's control characters) left out, as the URL keeps it."""
     parts = [f"“{req.q}”"] if req.q else []
     parts += [f"{name} {', '.join(values)}" for name, values in req.filters.items()]
-    return "; ".join(parts) or "all studies"
+    if req.near is not None:
+        parts.append(f"near {req.near.query}")
+    return _NOT_XML.sub("", "; ".join(parts)) or "all studies"
+
+
+# characters XML 1.0 does not allow (lxml refuses them: the feed was a 500)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _when(text: str | None) -> dt.datetime | None:
