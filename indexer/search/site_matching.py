@@ -123,12 +123,16 @@ class SiteMatches:
 
 def haversine_km(origin: Origin, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Great-circle distances from `origin` (float64 throughout)."""
+    h = _haversine_h(origin, lat, lon)
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+
+
+def _haversine_h(origin: Origin, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The haversine of the central angle to each point: sin²(d / 2R)."""
     p1 = math.radians(origin.lat)
     p2 = np.radians(lat.astype(np.float64))
-    dp = p2 - p1
     dl = np.radians(lon.astype(np.float64) - origin.lon)
-    h = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
 
 
 def within(table: SiteTable, origin: Origin, radius_km: float) -> np.ndarray:
@@ -148,12 +152,17 @@ def within(table: SiteTable, origin: Origin, radius_km: float) -> np.ndarray:
     cos_lat = math.cos(math.radians(origin.lat))
     if angle < math.pi / 2 and math.sin(angle) < cos_lat:  # the circle reaches no pole
         span = math.degrees(math.asin(math.sin(angle) / cos_lat)) + 1e-3
-        gap = np.abs((lon.astype(np.float64) - origin.lon + 180.0) % 360.0 - 180.0)
-        near_enough = np.flatnonzero(gap <= span)
+        west, east = origin.lon - span, origin.lon + span
+        if -180.0 <= west and east <= 180.0:  # two comparisons of 32-bit numbers
+            near_enough = np.flatnonzero((lon >= west) & (lon <= east))
+        else:  # the box crosses the date line
+            gap = np.abs((lon.astype(np.float64) - origin.lon + 180.0) % 360.0 - 180.0)
+            near_enough = np.flatnonzero(gap <= span)
     else:
         near_enough = np.arange(len(lat))
-    km = haversine_km(origin, lat[near_enough], lon[near_enough])
-    hits = table.by_lat[band][near_enough[km <= radius_km]]
+    # d <= r exactly when the haversine's h <= sin²(r / 2R): no arcsine or root per site
+    inside = _haversine_h(origin, lat[near_enough], lon[near_enough]) <= math.sin(angle / 2) ** 2
+    hits = table.by_lat[band][near_enough[inside]]
     mask = np.zeros(len(table), dtype=bool)
     mask[hits] = True
     return np.flatnonzero(mask)
