@@ -40,9 +40,11 @@ class FacetSpec:
     labels: dict[str, str] = dc_field(default_factory=dict, compare=False)
     listed: bool = True
     derived: bool = False  # computed from other columns when opened (age_groups.py, sites.py)
-    # counted without being named in `facets=` when this other facet has a selection
-    # (states and cities under a selected country)
-    listed_under: str | None = None
+    # counted without being named in `facets=` when one of these has a selection
+    # ("near": a place is given): states and cities under a selected country, the
+    # sites' statuses under any place — the lists are most useful there, and a search
+    # that names no place does not pay for counting two million sites' values
+    listed_under: tuple[str, ...] = ()
 
     def fold_value(self, value: str) -> str:
         """A requested value as the index spells it (recruiting -> RECRUITING)."""
@@ -88,9 +90,17 @@ FACETS: tuple[FacetSpec, ...] = (
         True,
         listed=False,
         derived=True,
-        listed_under="country",
+        listed_under=("country", "near"),
     ),
-    FacetSpec("city", "f_city", "City", True, listed=False, derived=True, listed_under="country"),
+    FacetSpec(
+        "city",
+        "f_city",
+        "City",
+        True,
+        listed=False,
+        derived=True,
+        listed_under=("country", "state", "near"),
+    ),
     FacetSpec(
         "site_status",
         "f_site_status",
@@ -98,7 +108,9 @@ FACETS: tuple[FacetSpec, ...] = (
         True,
         STATUSES,
         {v: VALUE_LABELS[v] for v in STATUSES if v in VALUE_LABELS},
+        listed=False,
         derived=True,
+        listed_under=("country", "state", "city", "site_status", "near"),
     ),
     FacetSpec("condition", "f_condition", "Condition", True),
     FacetSpec("intervention", "f_intervention", "Intervention", True, listed=False),

@@ -338,7 +338,8 @@ PARAMS: tuple[Param, ...] = (
         "facets",
         "names",
         "The facets counted, comma-separated or repeated; `none` for none; default: "
-        "all but intervention (counted only when named here).",
+        "all but intervention (counted only when named here) and the sites' state, city "
+        "and site_status, counted when a place is given (country, state, city, near).",
         "status,phase",
         repeatable=True,
         values=(*(spec.name for spec in FACETS), "none"),

@@ -72,8 +72,8 @@ class SearchRequest:
     def counts_facet(self, name: str) -> bool:
         if self.facets is None:
             spec = FACETS_BY_NAME[name]
-            return spec.listed or (spec.listed_under is not None and spec.listed_under in
-                                   self.filters)  # fmt: skip
+            given = {*self.filters, *(("near",) if self.near is not None else ())}
+            return spec.listed or any(name in given for name in spec.listed_under)
         return name in self.facets
 
     @property
