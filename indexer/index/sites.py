@@ -159,7 +159,10 @@ def _pair_index(docs: np.ndarray, codes: np.ndarray, column: Any) -> np.ndarray:
     """Each site's place in `column`'s (document, value) pairs, -1 when absent."""
     n = max(len(column.values), 1)
     pair_keys = column.docs.astype(np.int64) * n + column.codes
-    order = np.argsort(pair_keys, kind="stable")
+    if len(pair_keys) < 2 or bool(np.all(pair_keys[1:] >= pair_keys[:-1])):
+        order = np.arange(len(pair_keys))  # already in order (documents, then values)
+    else:
+        order = np.argsort(pair_keys, kind="stable")
     sorted_keys = pair_keys[order]
     site_keys = docs.astype(np.int64) * n + np.maximum(codes, 0)
     if not len(sorted_keys):
@@ -237,8 +240,11 @@ def build_site_table(
         site_codes = line_codes[rows] if len(rows) else np.zeros(0, dtype=np.int32)
         codes[name] = site_codes.astype(np.int32)
         has = site_codes >= 0
-        pairs = np.unique(docs[has].astype(np.int64) * max(len(found), 1) + site_codes[has])
         n = max(len(found), 1)
+        # distinct (study, value) pairs: a sort and a comparison (np.unique hashed them,
+        # 0.8 s a facet at two million sites)
+        pairs = np.sort(docs[has].astype(np.int64) * n + site_codes[has])
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
         facets[name] = (found, (pairs // n).astype(np.int32), (pairs % n).astype(np.int32))
     codes["country"] = np.array(country_codes, dtype=np.int32)[rows]
     table = SiteTable(docs.astype(np.int32), lat, lon, codes)
