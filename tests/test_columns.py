@@ -89,7 +89,7 @@ def test_columns_saved_without_the_grouping_by_value_still_load_and_filter_alike
                 assert len(older) == len(data.files) - 2 * len(Columns(searcher).facets)
             np.savez(folder / COLUMNS_FILE, **older)
             computed = _computed(searcher, folder)
-            monkeypatch.setattr(Columns, "_facet", lambda *a: pytest.fail("recomputed"))
+            monkeypatch.setattr(Columns, "_facets", lambda *a: pytest.fail("recomputed"))
             loaded = Columns(searcher, folder)
             _same(loaded, computed)
             for name, column in loaded.facets.items():
@@ -150,3 +150,40 @@ def test_a_filter_holds_the_documents_with_any_of_its_values():
     assert np.flatnonzero(column.mask_for(["b", "a"], 7)).tolist() == [1, 3, 5]
     assert np.flatnonzero(column.mask_for(["c", "unknown"], 7)).tolist() == [0, 1, 5]
     assert not column.mask_for(["unknown"], 7).any()
+
+
+def test_each_segments_facet_pairs_are_kept_and_an_incremental_reindex_reads_only_new_ones(
+    tmp_path,
+):
+    """A publish keeps what each segment's facets hold beside the generation; the next
+    one links those files and reads only the segment it wrote, and its columns equal
+    a full rebuild's."""
+    from indexer.index.store import IndexStore
+
+    pages = write_pages(tmp_path / "pages", pages_for(12))
+    reindex(pages, tmp_path / "ix", procs=1)
+    store = IndexStore(tmp_path / "ix")
+    first = store.generation_dir(store.current())
+    kept = {p.name: p.stat().st_ino for p in first.glob("facets-seg-*.npz")}
+    assert kept
+    write_pages(pages, pages_for(3, start=13))
+    reindex(pages, tmp_path / "ix", procs=1)
+    second = store.generation_dir(store.current())
+    now = {p.name: p.stat().st_ino for p in second.glob("facets-seg-*.npz")}
+    assert set(kept) < set(now) and all(now[n] == inode for n, inode in kept.items())
+    reindex(pages, tmp_path / "full", procs=1)
+    folder, ix = _open(tmp_path / "ix")
+    full_folder, full_ix = _open(tmp_path / "full")
+    try:
+        with ix.searcher() as searcher, full_ix.searcher() as full_searcher:
+            incremental = Columns(searcher, folder)
+            rebuilt = Columns(full_searcher, full_folder)
+            for name, column in rebuilt.facets.items():
+                got = incremental.facets[name]
+                assert got.totals_of(np.arange(len(got.values))).tolist() == [
+                    int(column.totals_of(np.array([column.index[v]]))[0]) if v in column.index
+                    else 0 for v in got.values
+                ], name  # fmt: skip
+    finally:
+        ix.close()
+        full_ix.close()

@@ -403,14 +403,14 @@ def test_an_incremental_reindex_reads_the_sites_of_new_segments_only(tmp_path):
     reindex(pages, index, procs=1)
     store = IndexStore(index)
     first = store.generation_dir(store.current())
-    kept = {p.name: p.stat().st_ino for p in first.glob("sites-seg-*.npz")}
+    kept = {p.name: p.stat().st_ino for p in first.glob("sitelines-seg-*.npz")}
     assert kept
     write_pages(
         pages, {"NCT00000003": page("NCT00000003", "Baylor, Houston, Texas, United States")}
     )
     reindex(pages, index, procs=1)
     second = store.generation_dir(store.current())
-    now = {p.name: p.stat().st_ino for p in second.glob("sites-seg-*.npz")}
+    now = {p.name: p.stat().st_ino for p in second.glob("sitelines-seg-*.npz")}
     assert set(kept) < set(now)  # the old segments' readings, and the new one's
     assert all(now[name] == inode for name, inode in kept.items())  # linked, not read again
 
