@@ -52,8 +52,17 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace `path` with `data` as UTF-8 JSON (one line per key, for diffs and eyes)."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    """Replace `path` with `data` as UTF-8 JSON, an object's keys one per line (for
+    diffs and eyes). Each value is encoded by json's C encoder: an indented dump goes
+    through its Python one, 7 s for the 560,000 entries of a manifest."""
+    if isinstance(data, dict):
+        lines = [
+            f"{json.dumps(str(key), ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+            for key, value in data.items()
+        ]
+        text = "{\n" + ",\n".join(lines) + "\n}" if lines else "{}"
+    else:
+        text = json.dumps(data, ensure_ascii=False)
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
