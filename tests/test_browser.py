@@ -317,3 +317,19 @@ def test_searching_near_a_place_works_without_javascript(browser, sample_server)
         assert sites and all("Houston" in s.text and "Recruiting" in s.text for s in sites)
     finally:
         driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_the_near_box_completes_cities_and_searches_near_the_one_chosen(browser, sample_server):
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(sample_server.url + "/search?q=&status=RECRUITING")
+    near = driver.find_element("id", "near")
+    near.send_keys("Hous")
+    wait_for(driver, lambda d: d.find_elements("css selector", "#near-suggestions li"))
+    first = driver.find_element("css selector", "#near-suggestions li .value").text
+    assert first == "Houston, Texas"
+    near.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(driver, lambda d: "near=Houston" in d.current_url)
+    assert "status=RECRUITING" in driver.current_url  # the other filters stay
+    assert "Near Houston, Texas, United States" in driver.find_element("id", "near-reading").text

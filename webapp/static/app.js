@@ -82,7 +82,10 @@
     params.append(field, value);
     window.location.assign("/search?" + params.toString());
   }
-  function combobox(input, fields, keepQuery) {
+  // `choose(field, value)`: what picking a suggestion does (default: apply it as a
+  // filter); `ignore`: parameters of this page the counts are not taken under
+  function combobox(input, fields, keepQuery, choose, ignore) {
+    choose = choose || function (field, value) { chooseFilter(field, value, keepQuery); };
     var list = document.createElement("ul");
     list.id = input.id + "-suggestions";
     list.className = "suggestions";
@@ -130,7 +133,7 @@
         li.append(value, about);
         li.addEventListener("mousedown", function (event) {
           event.preventDefault();  // keep focus, so blur does not close the list first
-          chooseFilter(s.field, s.value, keepQuery);
+          choose(s.field, s.value);
         });
         list.appendChild(li);
         return li;
@@ -143,6 +146,7 @@
       var prefix = input.value.trim();
       if (prefix.length < 2) { close(); return; }
       var params = filtersOfThisPage();
+      (ignore || []).forEach(function (name) { params.delete(name); });
       if (keepQuery) {
         var q = new URLSearchParams(window.location.search).get("q");
         if (q) params.set("q", q);
@@ -170,7 +174,7 @@
         highlight(active <= 0 ? options.length - 1 : active - 1);
       } else if (event.key === "Enter" && active >= 0) {
         event.preventDefault();
-        chooseFilter(options[active].dataset.field, options[active].dataset.value, keepQuery);
+        choose(options[active].dataset.field, options[active].dataset.value);
       } else if (event.key === "Escape") {
         event.preventDefault();
         close();
@@ -180,6 +184,15 @@
   }
   var q = document.getElementById("q");
   if (q && q.tagName === "INPUT") combobox(q, ["condition", "intervention", "sponsor"], false);
+  // the Near box completes the cities where studies have sites ("Boston, Massachusetts"
+  // reads back as a place); picking one searches near it
+  var nearBox = document.getElementById("near");
+  if (nearBox) {
+    combobox(nearBox, ["city"], true, function (field, value) {
+      nearBox.value = value;
+      submit();
+    }, ["near", "radius"]);
+  }
   form.querySelectorAll(".facet[data-truncated]").forEach(function (facet) {
     var name = facet.id.replace(/^facet-/, "");
     var label = facet.querySelector("legend").textContent.trim().toLowerCase();
