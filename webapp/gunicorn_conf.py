@@ -49,10 +49,11 @@ if _settings.rate_limit and not _os.environ.get("TRIALSEARCH_RATE_LIMIT_FILE"):
 def on_starting(server):
     # the gazetteer for near=: compiled here once per machine (10 s the first time; a
     # replica that only pulls indexes never parsed a page to compile it) and opened
-    # before the workers fork, so they share it and no request waits for it
+    # before the workers fork, so they share it and no request waits for it,
     from indexer.search.query import open_gazetteer
 
-    open_gazetteer()
+    # and the names an unknown place is compared with (0.5 s to list, once for all)
+    open_gazetteer().common_names()
     folder = _os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if _settings.metrics and folder and _os.path.isdir(folder):
         for name in _os.listdir(folder):
