@@ -53,7 +53,7 @@ def on_starting(server):
     from indexer.search.query import open_gazetteer
 
     # and the names an unknown place is compared with (0.5 s to list, once for all)
-    open_gazetteer().common_names()
+    open_gazetteer().common_names("")
     folder = _os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if _settings.metrics and folder and _os.path.isdir(folder):
         for name in _os.listdir(folder):

@@ -23,7 +23,8 @@ from ..pages.values import date_key
 from .acronyms import acronym_text
 from .age_groups import age_groups
 from .facet_specs import FACETS, FACETS_BY_NAME, FacetSpec  # noqa: F401 - also read from here
-from .sites import SITES_FIELD, site_facet_values, site_rows
+from .site_lines import SITES_FIELD
+from .sites import site_facet_values, site_rows
 from .textnorm import (
     SECTION_MARK,
     SectionGaps,

@@ -27,7 +27,6 @@ import numpy as np
 
 from ..atomic import read_json_object, write_atomic, write_json_atomic
 from ..pages.record import Location
-from .site_lines import SITES_FIELD  # noqa: F401 - the schema reads it from here
 
 log = logging.getLogger(__name__)
 
@@ -220,13 +219,12 @@ def build_site_table(
             raw_codes[name].append(
                 values[name].setdefault(value, len(values[name])) if value else _NO_VALUE
             )
-        country_codes.append(country_column.index.get(country, _NO_VALUE) if country else -1)
+        country_codes.append(country_column.index.get(country, _NO_VALUE) if country else _NO_VALUE)
     placed = places >= 0
     lat_of = np.where(placed, g.arrays["lat"][np.maximum(places, 0)], np.nan).astype(np.float32)
     lon_of = np.where(placed, g.arrays["lon"][np.maximum(places, 0)], np.nan).astype(np.float32)
     lat, lon = lat_of[row_of], lon_of[row_of]
     named = int(has_city[row_of].sum())
-    rows = row_of  # the codes below are per distinct line, gathered per site
     codes: dict[str, np.ndarray] = {}
     facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
     for name in SITE_FACETS:
@@ -237,7 +235,7 @@ def build_site_table(
             renumber[values[name][value]] = new
         # a line without a value has code -1, which renumber's last entry maps to -1
         line_codes = renumber[np.array(raw_codes[name], dtype=np.int64)]
-        site_codes = line_codes[rows] if len(rows) else np.zeros(0, dtype=np.int32)
+        site_codes = line_codes[row_of] if len(row_of) else np.zeros(0, dtype=np.int32)
         codes[name] = site_codes.astype(np.int32)
         has = site_codes >= 0
         n = max(len(found), 1)
@@ -246,7 +244,7 @@ def build_site_table(
         pairs = np.sort(docs[has].astype(np.int64) * n + site_codes[has])
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
         facets[name] = (found, (pairs // n).astype(np.int32), (pairs % n).astype(np.int32))
-    codes["country"] = np.array(country_codes, dtype=np.int32)[rows]
+    codes["country"] = np.array(country_codes, dtype=np.int32)[row_of]
     table = SiteTable(docs.astype(np.int32), lat, lon, codes)
-    report = {"sites": len(rows), "named": named, "placed": int(np.count_nonzero(~np.isnan(lat)))}
+    report = {"sites": len(row_of), "named": named, "placed": int(np.count_nonzero(~np.isnan(lat)))}
     return table, facets, report

@@ -196,14 +196,13 @@ def _distinct(places: list[Place]) -> list[Place]:
 
 def _close_places(g: Gazetteer, name: str, limit: int = 5) -> list[str]:
     folded = fold(name)
-    common = g.common_names()
-    names = sorted({n for n, _ in common if n[:1] == folded[:1]})
-    close = difflib.get_close_matches(folded, names, n=limit, cutoff=0.75)
+    close = difflib.get_close_matches(folded, g.common_names(folded), n=limit, cutoff=0.75)
     out: list[str] = []
     for match in close:
-        found = g.candidates(match)
-        if found:
-            out.append(g.place(found[0][0]).label())
+        own = [number for number, primary in g.candidates(match) if primary]
+        label = g.place(own[0]).label() if own else None
+        if label is not None and label not in out:
+            out.append(label)
     return out
 
 

@@ -58,15 +58,17 @@ class SiteMatches:
 
     @functools.cached_property
     def ok(self) -> np.ndarray:
-        """The sites passing every condition, ascending."""
-        return self.passing()
+        """The sites passing every condition, ascending (worked out once a request)."""
+        return self._passing([*self.conditions.values()])
 
     def passing(self, without: str | None = None) -> np.ndarray:
         """The sites passing every condition (but `without`'s), ascending."""
-        if (without is None or without not in self.conditions) and "ok" in self.__dict__:
-            return self.__dict__["ok"]
-        masks = [mask for name, mask in self.conditions.items() if name != without]
-        if self.candidates is not None:
+        if without not in self.conditions:
+            return self.ok
+        return self._passing([m for name, m in self.conditions.items() if name != without])
+
+    def _passing(self, masks: list[np.ndarray]) -> np.ndarray:
+        if self.candidates is not None:  # near a place: over the sites in range only
             sites = self.candidates
             for mask in masks:
                 sites = sites[mask[sites]]
