@@ -243,9 +243,9 @@ def test_a_wide_window_over_words_most_studies_hold_is_refused_with_the_widest_a
     """Its cost is the rarest word's studies × the window (MAX_PHRASE_WORK; 560,000
     studies: "patients study"~20 took 2.8 s). Every sample study says "study" and
     "outcomes", so a low bound shows the rule at 300 studies."""
-    from indexer.search import text
+    from indexer.search import query_cost
 
-    monkeypatch.setattr(text, "MAX_PHRASE_WORK", 1000)
+    monkeypatch.setattr(query_cost, "MAX_PHRASE_WORK", 1000)
     wide = client.get('/api/search?q="study outcomes"~10').get_json()["error"]
     assert wide["code"] == "phrase_too_costly" and wide["param"] == "q"
     widest = int(re.search(r"at most ~(\d+)", wide["message"]).group(1))
@@ -258,9 +258,9 @@ def test_a_wide_window_over_words_most_studies_hold_is_refused_with_the_widest_a
 def test_a_query_of_words_most_studies_hold_is_refused_naming_the_commonest(client, monkeypatch):
     """The postings a query reads are bounded (MAX_POSTINGS; 560,000 studies: 32 such
     words read 6.7 million, 1.7 s with cold caches). A low bound shows it at 300."""
-    from indexer.search import text
+    from indexer.search import query_cost
 
-    monkeypatch.setattr(text, "MAX_POSTINGS", 500)
+    monkeypatch.setattr(query_cost, "MAX_POSTINGS", 500)
     costly = client.get("/api/search?q=study outcomes adults").get_json()["error"]
     assert costly["code"] == "query_too_costly" and costly["param"] == "q"
     assert "studi" in costly["message"]
@@ -272,9 +272,9 @@ def test_a_phrase_of_words_most_studies_hold_is_refused_and_plain_words_are_not(
 ):
     """A phrase reads its words' positions in every study holding them
     (MAX_PHRASE_POSITIONS; 560,000 studies: "patients study" 1.7 s with cold caches)."""
-    from indexer.search import text
+    from indexer.search import query_cost
 
-    monkeypatch.setattr(text, "MAX_PHRASE_POSITIONS", 400)
+    monkeypatch.setattr(query_cost, "MAX_PHRASE_POSITIONS", 400)
     phrase = client.get('/api/search?q="study outcomes"').get_json()["error"]
     assert phrase["code"] == "phrase_too_costly" and "without quotes" in phrase["message"]
     assert client.get("/api/search?q=study outcomes").status_code == 200

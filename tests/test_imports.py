@@ -10,7 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # the parts of indexer/search that read an index through Whoosh
-SEARCH_WHOOSH_READERS = {"reader", "text", "patient_query", "partial", "scoring", "snippets"}
+SEARCH_WHOOSH_READERS = {
+    "reader",
+    "text",
+    "patient_query",
+    "partial",
+    "scoring",
+    "snippets",
+    "concepts",
+    "query_cost",
+}
 
 
 def _module_name(path: Path) -> str:

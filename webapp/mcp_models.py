@@ -86,6 +86,7 @@ class Expansion(Lean):
     text: str
     alternatives: list[str]
     kind: str
+    listed: int = 0
 
 
 class IndexInfo(Lean):

@@ -175,15 +175,25 @@ def component_schemas() -> dict[str, Any]:
                 "type": "array",
                 "description": (
                     "Phrases of the query that were also searched as their synonyms, at a "
-                    "lower weight (none with exact=true)."
+                    "lower weight, and as the studies listing their concept as a "
+                    "condition under any of its names, ranked first (none with exact=true)."
                 ),
                 "items": {
                     "type": "object",
-                    "required": ["text", "alternatives", "kind"],
+                    "required": ["text", "alternatives", "kind", "listed"],
                     "properties": {
                         "text": {"type": "string", "description": "The words as typed."},
                         "alternatives": {"type": "array", "items": {"type": "string"}},
                         "kind": {"type": "string", "enum": ["synonym", "abbreviation"]},
+                        "listed": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": (
+                                "Studies listing a condition that is the heading or a "
+                                "true synonym of the phrase's MeSH group (found even "
+                                "when no searched word is in their text)."
+                            ),
+                        },
                     },
                     "additionalProperties": False,
                 },

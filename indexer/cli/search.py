@@ -22,6 +22,7 @@ from ..search.query import (
     SearchIndex,
     SearchResponse,
     exported_lines,
+    listed_note,
     near_line,
     parse_params,
     parse_suggest,
@@ -173,7 +174,7 @@ def _print(resp: SearchResponse) -> None:
     for expansion in resp.expansions:
         click.echo(
             f"Also searched {expansion['text']!r} as: {', '.join(expansion['alternatives'])}"
-            " (--exact to turn off)"
+            f"{listed_note(expansion.get('listed', 0))} (--exact to turn off)"
         )
     if resp.suggestion:
         click.echo(f"Did you mean: {resp.suggestion}")

@@ -24,6 +24,13 @@ _TAG = re.compile(r"</?mark>")
 FACET_VALUES_SHOWN = 10
 
 
+def listed_note(count: int) -> str:
+    """How the answer says what the studies listing a concept added (Markdown, CLI)."""
+    if not count:
+        return ""
+    return f", and the {count:,} {'study' if count == 1 else 'studies'} listing it as a condition"
+
+
 def plain_snippet(snippet: str | None) -> str:
     """The HTML snippet as plain text: marks dropped, entities decoded, one line."""
     return " ".join(html.unescape(_TAG.sub("", snippet or "")).split())
@@ -57,7 +64,11 @@ def search_markdown(req: SearchRequest, resp: SearchResponse) -> str:
         lines += ["Criteria: " + "; ".join(md(s) for s in said) + ".", ""]
     for expansion in resp.expansions:
         alternatives = ", ".join(expansion["alternatives"])
-        lines.append(f"Also searched “{md(expansion['text'])}” as: {md(alternatives)}.")
+        lines.append(
+            f"Also searched “{md(expansion['text'])}” as: {md(alternatives)}"
+            + listed_note(expansion.get("listed", 0))
+            + "."
+        )
     if resp.suggestion:
         lines.append(f"Did you mean: {md(resp.suggestion)}?")
     if resp.expansions or resp.suggestion:

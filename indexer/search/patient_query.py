@@ -48,7 +48,7 @@ MAX_WORDS = 40
 # postings a patient query may read in all, a phrase's twice (its positions too): the
 # commonest words go first past it. At 560,000 studies (2 cores, the 109 TREC and SIGIR
 # topics, warm) 3,000,000 counted as before gave p95 563 ms, 1,500,000 329 ms,
-# 1,000,000 213 ms; at 27,000 studies no topic reaches it (text.MAX_POSTINGS bounds
+# 1,000,000 213 ms; at 27,000 studies no topic reaches it (query_cost.MAX_POSTINGS bounds
 # a keyword query)
 MAX_PATIENT_POSTINGS = 1_000_000
 # a word in more than this share of the studies tells them apart too little to read

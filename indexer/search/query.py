@@ -29,7 +29,14 @@ from .export import FORMATS as EXPORT_FORMATS
 from .export import MAX_EXPORT, exported_lines
 from .facets import FacetList, commonest_values
 from .feeds import FEED_ENTRIES, FEED_IGNORES, entry_summary, feed_request, is_new
-from .markdown import near_line, reading_line, search_markdown, site_line, study_markdown
+from .markdown import (
+    listed_note,
+    near_line,
+    reading_line,
+    search_markdown,
+    site_line,
+    study_markdown,
+)
 from .ordering import sorted_docs
 from .params import (
     MAX_RESULT_WINDOW,
@@ -71,6 +78,7 @@ __all__ = [
     "search_markdown",
     "reading_line",
     "open_gazetteer",
+    "listed_note",
     "near_line",
     "site_line",
     "study_markdown",

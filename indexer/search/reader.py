@@ -51,6 +51,8 @@ class Snapshot:
         self.suggest_filters: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
         # patient mode's dictionary of this generation's names (patient_query.py)
         self.patient_vocabulary: dict[str, Any] | None = None
+        # which studies list which synonym group, per set of lists (concepts.py)
+        self.listed_concepts: dict[int, Any] = {}
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

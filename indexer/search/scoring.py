@@ -27,6 +27,7 @@ from whoosh.util.numeric import byte_to_length
 from ..index.codec import PackedValues
 from ..index.columns import column_array, posting_blocks, raw_postings, read_postings
 from ..index.schema import POSITION_DTYPE, PackedPositions
+from .concepts import ListedStudies
 
 B = 0.75
 K1 = 1.2
@@ -191,6 +192,10 @@ class FastScorer:
             return mask, _boosted(scores, q.boost)
         if isinstance(q, query.Phrase) and len(q.words) > 1:
             return self._phrase(q)
+        if isinstance(q, ListedStudies):
+            mask = np.zeros(self.size, dtype=bool)
+            mask[q.docs] = True
+            return mask, mask * np.float32(q.score * q.boost)
         if q is query.NullQuery or isinstance(q, query.NullQuery.__class__):
             return np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float32)
         return self.by_whoosh(q)

@@ -75,9 +75,17 @@ class Expansion:
     text: str
     alternatives: tuple[str, ...]
     kind: str  # "synonym" or "abbreviation"
+    # the groups it names, as the table numbers them (concepts.py: who lists them)
+    groups: tuple = field(default=(), compare=False)
+    listed: int = 0  # studies listing one of those groups' terms as their condition
 
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "alternatives": list(self.alternatives), "kind": self.kind}
+        return {
+            "text": self.text,
+            "alternatives": list(self.alternatives),
+            "kind": self.kind,
+            "listed": self.listed,
+        }
 
 
 class _Lookups:
@@ -123,7 +131,7 @@ class _Lookups:
                     alternatives = self._alternatives(key, groups, narrower, known)
                     if alternatives:
                         text = " ".join(words[i : i + n])
-                        found.append((i, i + n, Expansion(text, alternatives, kind)))
+                        found.append((i, i + n, Expansion(text, alternatives, kind, tuple(groups))))
                         i += n
                         break
             else:

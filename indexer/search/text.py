@@ -8,11 +8,10 @@ query whose cost has no useful bound is refused before anything is read.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from whoosh import qparser, query
@@ -20,8 +19,10 @@ from whoosh import qparser, query
 from ..errors import ParamError
 from ..index.schema import BODY, FIELD_PREFIXES, SEARCHABLE_FIELDS
 from ..pages.values import NCT_IN_TEXT as _NCT
+from .concepts import concept_leaf
 from .params import MAX_QUERY_CHARS
 from .patient_query import PatientQuery, known_names, patient_query, reads_as_patient
+from .query_cost import MAX_TERMS, check_cost
 from .synonyms import ABBREVIATION_BOOST, SYNONYM_BOOST, Expansion, get_table
 
 if TYPE_CHECKING:
@@ -37,31 +38,7 @@ PROXIMITY_FIELDS = (("title", 2.0), ("conditions", 1.5))
 SYNONYM_FIELDS = (("conditions", 3.0), ("interventions", 2.5), ("title", 5.0))
 WORD = re.compile(r"\w+", re.UNICODE)
 OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-MAX_TERMS = 32
 _TYPED_WORD = re.compile(r"\w+(?![\w:])")  # a word, not a field name before `:`
-MIN_WILDCARD_PREFIX = 3
-MAX_EXPANSIONS = 2000
-# "words"~N: matching a phrase costs more the wider its window, and a study's words
-# twenty apart are not "near" any more (ClinicalTrials.gov's own proximity is tighter)
-MAX_SLOP = 20
-# A sloppy phrase is checked in every study holding all its words, at a cost growing
-# with the window: its rarest word's studies × the window may be at most this. At
-# 560,000 studies (2 cores) "patients study"~20 (442,000 × 20) took 2.8 s, ~4 0.57 s
-# warm and 1.6 s with cold caches; this allows ~2 there (0.36 s warm) and any window
-# for words in fewer than 50,000 studies.
-MAX_PHRASE_WORK = 1_000_000
-# Any phrase reads the positions of its words in every study holding them: at most
-# this many (study, word) pairs. "patients study" (442,000 + 486,000) took 1.7 s at
-# 560,000 studies with cold caches; "clinical trial" (560,000 pairs) and every phrase
-# with a less common word pass.
-MAX_PHRASE_POSITIONS = 700_000
-# Postings a query reads: the studies of each of its words (synonyms and bonuses
-# included). 32 words that most studies hold read 6.7 million at 560,000 studies:
-# 0.13 s with warm caches, 1.7 s when other queries had pushed them out. The bound
-# refuses 16 such words (4.1 million) and allows any query of ordinary words.
-MAX_POSTINGS = 4_000_000
-# word^N: a weight beyond this only overflows scores (1e40 gave "score": Infinity)
-MAX_BOOST = 100.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +103,32 @@ def parse_text(
     return ParsedText(tuple(pinned), rest, parsed, tuple(expansions), frozenset(terms))
 
 
+# Marks a placeholder the parser turns into a query object made beforehand (the
+# studies listing a concept): a private-use character, taken out of what is typed.
+_LISTED = "\ue000"
+
+
+class _ListedPlugin(qparser.TaggingPlugin):
+    """`<mark>N<mark>` becomes the parser's `listed[N]` (concepts.ListedStudies)."""
+
+    expr = _LISTED + "(?P<n>[0-9]+)" + _LISTED
+    priority = -1
+
+    def create(self, parser: qparser.QueryParser, match: re.Match) -> qparser.syntax.SyntaxNode:
+        return _ListedNode(int(match.group("n")))
+
+
+class _ListedNode(qparser.syntax.SyntaxNode):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def r(self) -> str:
+        return f"listed[{self.n}]"
+
+    def query(self, parser: qparser.QueryParser) -> query.Query:
+        return getattr(parser, "listed", {}).get(self.n, query.NullQuery)
+
+
 def _parser() -> qparser.QueryParser:
     """Words go to the weighted `body` field; `prefix:` words to the part fields."""
     parser = qparser.QueryParser(BODY, schema=None, group=qparser.AndGroup)
@@ -136,6 +139,8 @@ def _parser() -> qparser.QueryParser:
     # Only text fields may be named; internal fields (record, f_*) stay out of reach.
     names_re = "|".join(SEARCHABLE_FIELDS)
     parser.replace_plugin(qparser.FieldsPlugin(expr=rf"(?P<text>{names_re}):"))
+    parser.add_plugin(_ListedPlugin())
+    parser.listed = {}  # type: ignore[attr-defined]
     return parser
 
 
@@ -160,7 +165,7 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
         )
     schema = snap.ix.schema
     # balanced before the synonyms are written in: their quotes must pair with nothing else
-    text = _balance(text)
+    text = _balance(text.replace(_LISTED, " "))
     with _PARSER_LOCK:
         parser = _parser()
         parser.schema = schema
@@ -171,11 +176,28 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
         if parsed is None or not _is_sane(parsed):
             text = " ".join(w for w in WORD.findall(text) if w.upper() not in OPERATORS)
             parsed = parser.parse(text or "")
-        _check_cost(snap, parsed)  # on the words as typed: expansions are ours to bound
+        # on the words as typed: expansions are ours to bound
+        check_cost(snap.searcher.reader(), parsed)
         expansions: list[Expansion] = []
         if not exact:
-            rewritten, expansions = _with_synonyms(text, known_names(snap))
+            table = get_table()
+            leaves: dict[int, query.Query] = {}
+
+            counts: dict[int, int] = {}
+
+            def listed(expansion: Expansion) -> str:
+                """The placeholder of the studies listing the phrase's concept."""
+                leaf = concept_leaf(snap, table, expansion)
+                if leaf is None:
+                    return ""
+                leaves[len(leaves)] = leaf
+                counts[id(expansion)] = len(leaf.docs)
+                return f" OR {_LISTED}{len(leaves) - 1}{_LISTED}"
+
+            rewritten, expansions = _with_synonyms(text, known_names(snap), listed)
+            expansions = [replace(e, listed=counts.get(id(e), 0)) for e in expansions]
             if expansions:
+                parser.listed = leaves
                 try:
                     expanded = parser.parse(_prefix_to_field(rewritten))
                 except Exception:  # noqa: BLE001 - keep the unexpanded query
@@ -222,8 +244,11 @@ def plain_words(text: str) -> list[str]:
     return [t for t in text.split() if _PLAIN.match(t) and t not in OPERATORS]
 
 
-def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
-    """The query text with every known phrase of plain words OR-ed with its synonyms.
+def _with_synonyms(
+    text: str, known=None, listed: Callable[[Expansion], str] = lambda e: ""
+) -> tuple[str, list[Expansion]]:
+    """The query text with every known phrase of plain words OR-ed with its synonyms
+    (and with what `listed` writes for it: the studies listing its concept).
 
     Only runs of plain words are read: quoted phrases, `field:` words, operators and
     the word after NOT or a minus stay exactly as typed.
@@ -238,6 +263,9 @@ def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
         spans = table.expand(run, known=known) if run else []
         i = 0
         for start, end, expansion in spans:
+            span = " ".join(run[start:end])
+            if span.count("(") != span.count(")"):
+                continue  # "(schwannian stroma-poor)" is a group: a span must hold all of it
             if (
                 expansion.kind == "abbreviation"
                 and len(run[start]) <= 3
@@ -252,7 +280,7 @@ def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
                 for name, weight in SYNONYM_FIELDS
             )
             # OR binds tighter than the implicit AND: the words as typed need their own group
-            out.append(f"(({' '.join(run[start:end])}) OR {alternatives})")
+            out.append(f"(({span}) OR {alternatives}{listed(expansion)})")
             found.append(expansion)
             i = end
         out.extend(run[i:])
@@ -260,7 +288,9 @@ def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
 
     negate_next = False
     for token in tokens:
-        plain = bool(_PLAIN.match(token)) and token not in OPERATORS
+        # MeSH entry terms carry parentheses ("Alzheimer Type Dementia (ATD)"): a word
+        # in brackets reads as a word of the phrase, and is written back as typed
+        plain = bool(_PLAIN.match(token.strip("()"))) and token not in OPERATORS
         if plain and not negate_next:
             run.append(token)
         else:
@@ -269,103 +299,6 @@ def _with_synonyms(text: str, known=None) -> tuple[str, list[Expansion]]:
         negate_next = token in ("NOT", "ANDNOT")
     flush()
     return " ".join(out), found
-
-
-def _check_cost(snap: Snapshot, q: query.Query) -> None:
-    """Refuse queries whose cost has no useful bound: too many words, too-broad wildcards."""
-    words: set[str] = set()
-    reader = snap.searcher.reader()
-    checked: set[str] = set()
-    for leaf in q.leaves():
-        if isinstance(leaf, query.Phrase):
-            words.update(leaf.words)
-        elif hasattr(leaf, "text"):
-            words.add(str(leaf.text))
-        if isinstance(leaf, query.Wildcard | query.Prefix) and leaf.text not in checked:
-            checked.add(leaf.text)
-            prefix = (
-                re.split(r"[*?]", leaf.text)[0] if isinstance(leaf, query.Wildcard) else leaf.text
-            )
-            if len(prefix) < MIN_WILDCARD_PREFIX:
-                raise ParamError(
-                    "wildcard_too_broad",
-                    f"a wildcard needs at least {MIN_WILDCARD_PREFIX} letters before * or ? "
-                    f"(got '{leaf.text}')",
-                    "q",
-                )
-            for field in SEARCHABLE_FIELDS:
-                expansions = 0
-                for _ in reader.expand_prefix(field, prefix):
-                    expansions += 1
-                    if expansions > MAX_EXPANSIONS:
-                        raise ParamError(
-                            "wildcard_too_broad",
-                            f"'{leaf.text}' matches more than {MAX_EXPANSIONS} words; add letters",
-                            "q",
-                        )
-    _check_weights(q)
-    studies = functools.lru_cache(maxsize=None)(reader.doc_frequency)  # (field, word): once
-    _check_phrase_work(studies, q)
-    _check_postings(studies, q)
-    if len(words) > MAX_TERMS:
-        raise ParamError(
-            "too_many_terms", f"the query has {len(words)} words; the limit is {MAX_TERMS}", "q"
-        )
-
-
-def _check_postings(studies: Callable[[str, str], int], q: query.Query) -> None:
-    """Refuse a query whose words together fill most studies many times over.
-    `studies(field, word)`: how many studies hold the word."""
-    read: dict[str, int] = {}
-    for leaf in q.leaves():
-        if isinstance(leaf, query.Phrase):  # its rarest word bounds what is read
-            key = " ".join(leaf.words)
-            count = min((studies(leaf.fieldname, w) for w in leaf.words), default=0)
-        elif isinstance(leaf, query.Term):
-            key = str(leaf.text)
-            count = studies(leaf.fieldname, key)
-        else:
-            continue
-        read[key] = read.get(key, 0) + count
-    total = sum(read.values())
-    if total > MAX_POSTINGS:
-        commonest = sorted(read, key=lambda word: -read[word])[:3]
-        raise ParamError(
-            "query_too_costly",
-            f"the words of this query are in {total:,} study entries together (the limit "
-            f"is {MAX_POSTINGS:,}); drop some of the commonest ({', '.join(commonest)}, "
-            "as indexed) or use rarer words",
-            "q",
-        )
-
-
-def _check_phrase_work(studies: Callable[[str, str], int], q: query.Query) -> None:
-    """Refuse a phrase over words that most studies hold, or a wide window over words
-    that many do (MAX_PHRASE_POSITIONS, MAX_PHRASE_WORK)."""
-    for leaf in q.leaves():
-        if not isinstance(leaf, query.Phrase) or not leaf.words:
-            continue
-        counts = [studies(leaf.fieldname, word) for word in leaf.words]
-        if sum(counts) > MAX_PHRASE_POSITIONS:
-            raise ParamError(
-                "phrase_too_costly",
-                f'the words of the phrase "{" ".join(leaf.words)}" (as indexed) are in '
-                f"{sum(counts):,} study entries together, more than {MAX_PHRASE_POSITIONS:,} "
-                "a phrase may read; use rarer words or search them without quotes",
-                "q",
-            )
-        if leaf.slop <= 1:
-            continue
-        rarest = min(counts)
-        if rarest * leaf.slop > MAX_PHRASE_WORK:
-            widest = max(1, MAX_PHRASE_WORK // max(rarest, 1))
-            raise ParamError(
-                "phrase_too_costly",
-                f"a phrase window of ~{leaf.slop} over words that {rarest:,} studies or more "
-                f'hold ("{" ".join(leaf.words)}", as indexed) costs too much: at most ~{widest} '
-                "here; narrow it or use rarer words",
-                "q",
-            )
 
 
 def _balance(text: str) -> str:
@@ -403,20 +336,3 @@ def _is_sane(q: query.Query) -> bool:
         if isinstance(sub, query.Every):
             return False
     return True
-
-
-def _check_weights(q: query.Query) -> None:
-    """Refuse a phrase window or a weight whose cost or score has no useful bound."""
-    stack = [q]
-    while stack:
-        node = stack.pop()
-        boost = getattr(node, "boost", 1.0)
-        if not (0 <= boost <= MAX_BOOST):  # also refuses nan and inf
-            raise ParamError("boost_too_large", f"a weight (^) may be at most {MAX_BOOST:g}", "q")
-        if isinstance(node, query.Phrase) and node.slop > MAX_SLOP:
-            raise ParamError(
-                "slop_too_large",
-                f'a phrase\'s "…"~N may be at most {MAX_SLOP} (got {node.slop})',
-                "q",
-            )
-        stack.extend(node.children())

@@ -17,7 +17,8 @@ using the time between requests:
 Before those, the word-start lists of the facets the search box completes
 (prefixes.py): a third of a second each to make, once per generation; and patient
 mode's dictionary of the generation's condition and intervention names
-(patient_query.index_vocabulary).
+(patient_query.index_vocabulary) and which studies list which synonym group
+(concepts.listed_concepts).
 
 Warming fills each cache to half its size at most, leaving the rest to the words
 requests bring; what is never asked for is the first to go (the caches are LRUs).
@@ -31,10 +32,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .concepts import listed_concepts
 from .params import SUGGEST_FIELDS_DEFAULT
 from .patient_query import index_vocabulary
 from .prefixes import prefix_codes
 from .scoring import FastScorer
+from .synonyms import get_table
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +144,7 @@ def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
             if snap.retired:
                 return
             index_vocabulary(snap)  # patient mode's dictionary of the index's own names
+            listed_concepts(snap, get_table())  # which studies list which synonym group
             report = warm(
                 snap.scorer.sharing_caches(searcher),
                 keys,
