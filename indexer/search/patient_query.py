@@ -287,14 +287,8 @@ def _repeated(count: int) -> float:
 def _bounded_parts(snap, concepts: list[Concept], words: list[str], said: Counter[str]):
     """The query's parts, concepts first, within the reading budget: the commonest
     words and phrases a study shares with most others are dropped first."""
-    reader = snap.searcher.reader()
     total = max(1, snap.columns.documents)
-    df_cache: dict[tuple[str, str], int] = {}
-
-    def df(field: str, form: str) -> int:
-        if (field, form) not in df_cache:
-            df_cache[(field, form)] = reader.doc_frequency(field, form)
-        return df_cache[(field, form)]
+    df = snap.scorer.doc_frequency  # remembered per generation
 
     candidates = []  # (0 concept / 1 word, order or studies, key, query, forms, cost)
     for order, concept in enumerate(concepts[:MAX_CONCEPTS]):

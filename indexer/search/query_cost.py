@@ -8,7 +8,6 @@ over thousands of words, sixteen words that every study holds).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -44,8 +43,9 @@ MAX_POSTINGS = 4_000_000
 MAX_BOOST = 100.0
 
 
-def check_cost(reader: Any, q: query.Query) -> None:
-    """Refuse queries whose cost has no useful bound: too many words, too-broad wildcards."""
+def check_cost(reader: Any, q: query.Query, studies: Callable[[str, str], int]) -> None:
+    """Refuse queries whose cost has no useful bound: too many words, too-broad wildcards.
+    `studies(field, word)`: how many studies hold the word (the scorer remembers)."""
     words: set[str] = set()
     checked: set[str] = set()
     for leaf in q.leaves():
@@ -76,7 +76,6 @@ def check_cost(reader: Any, q: query.Query) -> None:
                             "q",
                         )
     _check_weights(q)
-    studies = functools.lru_cache(maxsize=None)(reader.doc_frequency)  # (field, word): once
     _check_phrase_work(studies, q)
     _check_postings(studies, q)
     if len(words) > MAX_TERMS:
