@@ -111,6 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("warm", "TRIALSEARCH_WARM", _bool, True,
             "`0`: workers do not warm their caches when they open a generation "
             "(`indexer/search/warmup.py`)", "1"),
+    Setting("warm_wait", "TRIALSEARCH_WARM_WAIT", _seconds, 60.0,
+            "seconds a starting gunicorn worker may spend warming its caches before it "
+            "takes requests (it goes on warming in the background after); 0: take them "
+            "at once", "60"),
     Setting("workers", "WEB_CONCURRENCY", _positive_int, _default_workers,
             "gunicorn workers (each warms its own caches: more than the cores is slower, "
             "`bench/README.md`)", "one per core, at least 2"),

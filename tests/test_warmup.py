@@ -14,6 +14,7 @@ from indexer.index.store import IndexStore
 from indexer.pages.sample import write_sample
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
+from indexer.search.warm_memory import memory_path, recall, remember
 from indexer.search.warmup import WARM_SHARE, warm, warm_order
 from webapp import create_app
 from webapp.state import get_index
@@ -131,6 +132,41 @@ def test_a_new_generation_is_warmed_with_the_words_asked_of_the_one_before(built
         index.close()
 
 
+def test_what_a_worker_had_cached_is_warmed_first_at_the_next_start(built, tmp_path, monkeypatch):
+    _, index_dir = built
+    monkeypatch.setenv("TRIALSEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    first = SearchIndex(index_dir, warm=True)
+    try:
+        _search(first, "zebra")  # asked, though no study says it: not a hot word
+        _finish_warming(first)
+        first.remember()
+    finally:
+        first.close()
+    assert ("body", "zebra") in recall(memory_path(index_dir))[0]
+    again = SearchIndex(str(index_dir) + "/", warm=True)  # the folder however spelled
+    try:
+        assert again.prepare(30) is True  # opened and warmed before any request
+        assert ("body", "zebra") in again._snap.scorer.cached()[0]
+    finally:
+        again.close()
+
+
+def test_a_missing_or_damaged_memory_means_the_hot_words_alone(tmp_path):
+    path = tmp_path / "memory.json"
+    assert recall(path) is None
+    path.write_text("not json")
+    assert recall(path) is None
+    path.write_text(json.dumps({"postings": [["body", "asthma"], ["x"], [1, 2], "y"]}))
+    assert recall(path) == ([("body", "asthma")], [])
+    (tmp_path / "file").write_text("")
+    remember(tmp_path / "file" / "under-a-file.json", ([], []))  # unwritable: no raise
+
+
+def test_an_unbuilt_index_is_not_prepared(tmp_path):
+    index = SearchIndex(tmp_path / "none", warm=True)
+    assert index.prepare(1) is False
+
+
 def _scorer_of(index: SearchIndex):
     index.search(parse_params({}))
     return index._snap.scorer
@@ -194,3 +230,6 @@ def test_a_gunicorn_worker_warms_the_generation_it_opens_and_logs_what_it_did(bu
         server.proc.terminate()
         out = server.proc.communicate(timeout=15)[0].decode()
     assert "[INFO] generation 1: warmed " in out, out[-2000:]
+    # the worker warmed before taking traffic, and left what it had cached for the next
+    assert "index opened and caches warmed in" in out, out[-2000:]
+    assert ("body", "asthma") in recall(memory_path(index_dir))[0]

@@ -4,6 +4,7 @@ import contextlib
 import os as _os
 import shutil as _shutil
 import tempfile as _tempfile
+import time as _time
 
 from indexer.settings import load_settings
 
@@ -59,6 +60,34 @@ def on_starting(server):
         for name in _os.listdir(folder):
             if name.endswith(".db"):
                 _os.remove(_os.path.join(folder, name))
+
+
+def post_worker_init(worker):
+    """Warm before taking traffic: the worker opens the index and waits (at most
+    TRIALSEARCH_WARM_WAIT seconds, telling the master it lives) while its caches fill
+    with what the last run's workers had cached, then the generation's commonest
+    words. Meanwhile the other workers, or the listen queue, hold the requests."""
+    if not _settings.warm or _settings.warm_wait <= 0:
+        return
+    from webapp.state import prepare
+
+    started = _time.monotonic()
+    warm = prepare(worker.wsgi, worker.notify, _settings.warm_wait)
+    worker.log.info(
+        "worker %s: index opened and caches %s in %.1f s",
+        worker.pid,
+        "warmed" if warm else "warming (continues in the background)",
+        _time.monotonic() - started,
+    )
+
+
+def worker_exit(server, worker):
+    """Keep what this worker had cached, for the next start to warm (warm_memory.py)."""
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is not None and _settings.warm:
+        from webapp.state import remember
+
+        remember(wsgi)
 
 
 def child_exit(server, worker):

@@ -18,6 +18,20 @@ def get_index() -> SearchIndex:
     return index
 
 
+def prepare(app: Flask, notify, seconds: float) -> bool:
+    """Open the index and warm its caches before the worker takes traffic (gunicorn's
+    post_worker_init): the first requests after a start meet warm caches."""
+    with app.app_context():
+        return get_index().prepare(seconds, notify)
+
+
+def remember(app: Flask) -> None:
+    """On the way out (gunicorn's worker_exit): keep the cached words for the next start."""
+    index = app.extensions.get(_KEY)
+    if index is not None:
+        index.remember()
+
+
 def current_info() -> dict | None:
     """The open generation's info, without opening an index just to report it."""
     index = current_app.extensions.get(_KEY)

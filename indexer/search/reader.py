@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from ..pages.values import NCT_ID_ANY_CASE
 from .hits import SNIPPET_ANALYZER
 from .request import SearchRequest
 from .scoring import FastScorer
+from .warm_memory import memory_path, recall, remember
 from .warmup import start_warming, warm_order
 
 if TYPE_CHECKING:
@@ -116,6 +118,8 @@ class SearchIndex:
         (warmup.py) — for long-lived servers, not for a one-off CLI search."""
         self.store = IndexStore(index_dir)
         self.warm = warm
+        # what this folder's workers had cached when they last left (warm_memory.py)
+        self.memory = memory_path(Path(index_dir)) if warm else None
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
         self._stamp: tuple[int, int] | None = None
@@ -145,13 +149,37 @@ class SearchIndex:
             old, self._snap, self._stamp = self._snap, snap, stamp
             if self.warm:
                 hot = load_hot_terms(self.store.generation_dir(info))
-                keys = warm_order(old.scorer.cached() if old is not None else None, hot)
+                previous = old.scorer.cached() if old is not None else None
+                if previous is None and self.memory is not None:
+                    previous = recall(self.memory)
+                keys = warm_order(previous, hot)
                 self.warming = start_warming(snap, keys)
             if old is not None:
                 old.retired = True
                 if old.users == 0:
                     old.close()
             return snap
+
+    def prepare(self, seconds: float, notify: Callable[[], None] = lambda: None) -> bool:
+        """Open the current generation and wait up to `seconds` for its caches to warm,
+        calling `notify` every second (gunicorn's heartbeat): a worker then takes its
+        first request warm. False: no index yet, or warming was cut short."""
+        try:
+            self._current()
+        except IndexUnavailable:
+            return False
+        thread = self.warming
+        deadline = time.monotonic() + seconds
+        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            thread.join(min(1.0, max(0.0, deadline - time.monotonic())))
+            notify()
+        return thread is None or not thread.is_alive()
+
+    def remember(self) -> None:
+        """Keep what the caches hold for the next start (warm_memory.py)."""
+        snap = self._snap
+        if snap is not None and self.memory is not None:
+            remember(self.memory, snap.scorer.cached())
 
     @contextlib.contextmanager
     def use(self) -> Iterator[Snapshot]:
