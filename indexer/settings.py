@@ -115,6 +115,10 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a starting gunicorn worker may spend warming its caches before it "
             "takes requests (it goes on warming in the background after); 0: take them "
             "at once", "60"),
+    Setting("warm_switch", "TRIALSEARCH_WARM_SWITCH", _seconds, 30.0,
+            "seconds a worker keeps answering from the generation before while a newly "
+            "published one is opened and warmed in the background; 0: switch at once, "
+            "cold", "30"),
     Setting("workers", "WEB_CONCURRENCY", _positive_int, _default_workers,
             "gunicorn workers (each warms its own caches: more than the cores is slower, "
             "`bench/README.md`)", "one per core, at least 2"),

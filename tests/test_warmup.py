@@ -167,6 +167,62 @@ def test_an_unbuilt_index_is_not_prepared(tmp_path):
     assert index.prepare(1) is False
 
 
+def _poll(index: SearchIndex, q: str, total: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while _search(index, q)["total"] != total:
+        assert time.monotonic() < deadline, f"{q!r} never found {total}"
+        time.sleep(0.02)
+
+
+def test_a_large_index_answers_from_the_generation_before_until_the_new_one_is_warm(
+    built, monkeypatch
+):
+    from indexer.search import reader
+
+    monkeypatch.setattr(reader, "DEFER_FROM_DOCUMENTS", 0)  # as for 50,000 studies
+    pages, index_dir = built
+    index = SearchIndex(index_dir, warm=True, switch_wait=30)
+    try:
+        assert _search(index, "zebra")["total"] == 0
+        _finish_warming(index)
+        write_pages(pages, {"NCT99999999": make_page("NCT99999999", "Zebra study")})
+        reindex(pages, index_dir)
+        assert _search(index, "zebra")["total"] == 0  # published, not yet warm
+        _poll(index, "zebra", 1)
+        with index.use() as snap:
+            assert snap.info.generation == 2
+            # warmed before it answered, with the words asked of the one before
+            assert ("body", "zebra") in snap.scorer.cached()[0]
+        # a generation published twice before the first was followed: the newest wins
+        write_pages(pages, {"NCT99999998": make_page("NCT99999998", "Second zebra study")})
+        reindex(pages, index_dir)
+        assert _search(index, "zebra")["total"] == 1
+        write_pages(pages, {"NCT99999997": make_page("NCT99999997", "Third zebra study")})
+        reindex(pages, index_dir)
+        _poll(index, "zebra", 3)
+        with index.use() as snap:
+            assert snap.info.generation == 4
+    finally:
+        index.close()
+
+
+def test_a_new_generation_slow_to_warm_is_followed_after_the_switch_wait(built, monkeypatch):
+    from indexer.search import reader, warmup
+
+    monkeypatch.setattr(reader, "DEFER_FROM_DOCUMENTS", 0)
+    pages, index_dir = built
+    index = SearchIndex(index_dir, warm=True, switch_wait=0.2)
+    try:
+        assert _search(index, "zebra")["total"] == 0
+        _finish_warming(index)
+        monkeypatch.setattr(warmup, "START_DELAY_SECONDS", 30)  # warming never ends here
+        write_pages(pages, {"NCT99999999": make_page("NCT99999999", "Zebra study")})
+        reindex(pages, index_dir)
+        _poll(index, "zebra", 1, seconds=5)  # followed cold after 0.2 s
+    finally:
+        index.close()
+
+
 def _scorer_of(index: SearchIndex):
     index.search(parse_params({}))
     return index._snap.scorer

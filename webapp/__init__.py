@@ -27,6 +27,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REQUEST_BUDGET=settings.request_budget,
         # warm each worker's caches when it opens a generation (TRIALSEARCH_WARM=0: off)
         WARM=settings.warm,
+        # seconds the generation before answers while a new one warms (0: switch at once)
+        WARM_SWITCH=settings.warm_switch,
         # a POST /api/search body is a few parameters: 1 MiB is generous (413 beyond)
         MAX_CONTENT_LENGTH=1024 * 1024,
     )

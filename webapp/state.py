@@ -13,7 +13,11 @@ def get_index() -> SearchIndex:
     """The worker's SearchIndex; it reopens by itself when a new generation goes live."""
     index = current_app.extensions.get(_KEY)
     if index is None:
-        index = SearchIndex(current_app.config["INDEX_DIR"], warm=bool(current_app.config["WARM"]))
+        index = SearchIndex(
+            current_app.config["INDEX_DIR"],
+            warm=bool(current_app.config["WARM"]),
+            switch_wait=float(current_app.config.get("WARM_SWITCH", 0.0)),
+        )
         current_app.extensions[_KEY] = index
     return index
 

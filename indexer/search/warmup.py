@@ -119,13 +119,17 @@ def warm(
     }
 
 
-def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
-    """Warm `snap`'s caches in a daemon thread through a searcher of its own."""
+def start_warming(
+    snap: Any, keys: list[Key], busy: Callable[[], bool] | None = None
+) -> threading.Thread:
+    """Warm `snap`'s caches in a daemon thread through a searcher of its own, pausing
+    while `busy()` (default: while a request reads `snap`)."""
+    busy = busy or (lambda: snap.users > 0)
 
     def run() -> None:
         # the request that opened the generation is about to be marked as running
         time.sleep(START_DELAY_SECONDS)
-        while snap.users > 0 and not snap.retired:
+        while busy() and not snap.retired:
             time.sleep(IDLE_POLL_SECONDS)
         try:
             searcher = snap.ix.searcher()
@@ -134,12 +138,12 @@ def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
             return
         try:
             for name in SUGGEST_FIELDS_DEFAULT:
-                while snap.users > 0 and not snap.retired:
+                while busy() and not snap.retired:
                     time.sleep(IDLE_POLL_SECONDS)
                 if snap.retired:
                     return
                 prefix_codes(snap.columns.facets[name], "")
-            while snap.users > 0 and not snap.retired:
+            while busy() and not snap.retired:
                 time.sleep(IDLE_POLL_SECONDS)
             if snap.retired:
                 return
@@ -149,7 +153,7 @@ def start_warming(snap: Any, keys: list[Key]) -> threading.Thread:
                 snap.scorer.sharing_caches(searcher),
                 keys,
                 stop=lambda: snap.retired,
-                busy=lambda: snap.users > 0,
+                busy=busy,
             )
             log.info(
                 "generation %s: warmed %d posting lists and %d position lists "
