@@ -35,7 +35,7 @@ from harness import BIN, Gunicorn, machine, percentile, write_result  # noqa: E4
 from make_corpus import make_corpus  # noqa: E402
 from mix import build_mix, peer_request  # noqa: E402
 
-from indexer.index.build import find_pages  # noqa: E402
+from indexer.pages.files import find_pages  # noqa: E402
 from indexer.pages.parse import PageError, decode_page, parse_page  # noqa: E402
 from indexer.search.query import SearchIndex  # noqa: E402
 from indexer.search.request import parse_params  # noqa: E402

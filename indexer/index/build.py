@@ -27,8 +27,8 @@ from ..atomic import write_json_atomic
 from ..errors import GuardError, PageError, PagesDirError, TrialsearchError
 from ..pages.files import (
     check_pages_dir,
-    find_pages,
     read_page,
+    scan_pages,
 )
 from ..pages.files import relative_name as _rel
 from ..pages.record import StudyRecord
@@ -98,8 +98,8 @@ def _reindex(
     started = time.perf_counter()
     with store.lock():
         store.cleanup()
-        pages, refused = find_pages(root)
-        if not pages:
+        names, refused = scan_pages(root)
+        if not names:
             raise PagesDirError(f"no *.md pages found in {root}; nothing was changed")
         try:
             live = store.current()
@@ -119,9 +119,9 @@ def _reindex(
             )
         try:
             if full or live is None or problem or outdated or not manifest and live.documents:
-                report = _full(store, root, pages, opts, live, manifest)
+                report = _full(store, root, [root / n for n in names], opts, live, manifest)
             else:
-                report = _incremental(store, root, pages, opts, live, manifest)
+                report = _incremental(store, root, names, opts, live, manifest)
         except BaseException:
             store.cleanup()  # we hold the lock: the half-built folder is ours to remove
             raise
@@ -130,7 +130,7 @@ def _reindex(
         elif outdated and not full:
             report.note = "the index schema changed; rebuilt in full"
         report.skipped[:0] = refused
-        report.pages_seen = len(pages) + len(refused)
+        report.pages_seen = len(names) + len(refused)
         report.seconds = round(time.perf_counter() - started, 3)
         store.cleanup()
     log.info(
@@ -236,26 +236,29 @@ def _full(
 def _incremental(
     store: IndexStore,
     root: Path,
-    pages: list[Path],
+    names: list[str],
     opts: Options,
     live: GenerationInfo,
     old: dict[str, Any],
 ) -> ReindexReport:
+    """`names`: the pages relative to `root` (scan_pages): a page is stat-ed, and read
+    only when its size or modification time moved."""
     report = ReindexReport(mode="incremental")
     manifest: dict[str, Any] = {}
     changed: list[ParsedPage] = []
     now = utc_now()
-    current = {rel: path for path in pages for rel in [_rel(path, root)]}
+    current = set(names)
     owner = {entry["nct_id"]: rel for rel, entry in old.items() if rel in current}
+    base = str(root) + os.sep
     if opts.on_start:
-        opts.on_start(len(pages))
-    for count, (rel, path) in enumerate(current.items(), 1):
+        opts.on_start(len(names))
+    for count, rel in enumerate(names, 1):
         entry = old.get(rel)
-        if entry is not None and _same_stat(path, entry):
+        if entry is not None and _same_stat(base + rel, entry):
             manifest[rel] = dated(entry, now)
             report.unchanged += 1
         else:
-            page = read_one(path, rel, opts.max_page_bytes, report)
+            page = read_one(Path(base + rel), rel, opts.max_page_bytes, report)
             if page is None:
                 if entry is not None:
                     manifest[rel] = dated(entry, now)  # keep serving the last good version
@@ -276,7 +279,7 @@ def _incremental(
         if opts.progress and count % 50 == 0:
             opts.progress(50)
     if opts.progress:
-        opts.progress(len(current) % 50)
+        opts.progress(len(names) % 50)
 
     old_ids = {e["nct_id"] for e in old.values()}
     kept_ids = {e["nct_id"] for e in manifest.values()} | {p.record.nct_id for p in changed}
@@ -341,9 +344,9 @@ def _publish(
     report.sites = info.sites
 
 
-def _same_stat(path: Path, entry: dict[str, Any]) -> bool:
+def _same_stat(path: str, entry: dict[str, Any]) -> bool:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return False
     return st.st_size == entry.get("size") and st.st_mtime_ns == entry.get("mtime_ns")

@@ -191,10 +191,7 @@ class Columns:
         for sub, offset in reader.leaf_readers():
             count = sub.doc_count_all()
             if count:
-                ids = [
-                    v.decode() if isinstance(v, bytes) else v for v in sub.column_reader("nct_id")
-                ]
-                rank[offset : offset + count] = [int(v[3:]) if v[3:].isdigit() else 0 for v in ids]
+                rank[offset : offset + count] = _id_numbers(list(sub.column_reader("nct_id")))
         return rank
 
     def range_mask(
@@ -358,4 +355,17 @@ def _segment_facet(sub: Any, field: str) -> tuple[list[str], np.ndarray, np.ndar
         values,
         np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32),
         np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32),
+    )
+
+
+def _id_numbers(ids: list) -> np.ndarray:
+    """The numbers of NCT IDs (NCT + 8 digits), 0 for any other value; in numpy when
+    every value has that form (a Python loop took 2.3 s for 560,000)."""
+    raw = [v if isinstance(v, bytes) else str(v).encode("utf-8", "replace") for v in ids]
+    if raw and all(len(v) == 11 for v in raw):
+        digits = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(-1, 11)[:, 3:]
+        if bool(((digits >= 48) & (digits <= 57)).all()):
+            return (digits.astype(np.int64) - 48) @ (10 ** np.arange(7, -1, -1, dtype=np.int64))
+    return np.array(
+        [int(v[3:]) if v[3:].isdigit() and v[3:].isascii() else 0 for v in raw], dtype=np.int64
     )

@@ -70,6 +70,10 @@ def check_pages_dir(pages_dir: Path | str | None) -> Path:
 
 
 def relative_name(path: Path, root: Path) -> str:
+    # a string prefix first: pathlib's relative_to took 2 s for 560,000 pages
+    text, prefix = str(path), str(root)
+    if text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] == os.sep:
+        return text[len(prefix) + 1 :]
     try:
         return str(path.relative_to(root))
     except ValueError:
@@ -84,33 +88,62 @@ def _printable(name: str) -> str:
 def find_pages(pages_dir: Path) -> tuple[list[Path], list[dict[str, str]]]:
     """Every *.md file under pages_dir, sorted, and the refused ones with their reasons."""
     root = pages_dir.resolve()
-    pages: list[Path] = []
+    names, refused = scan_pages(root)
+    return [root / name for name in names], refused
+
+
+def scan_pages(root: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Every *.md file under the (resolved) folder `root` as a name relative to it,
+    sorted as their paths sort, and the refused ones with their reasons.
+
+    os.scandir and strings, not os.walk and pathlib: a folder entry says whether it is
+    a folder or a symlink without a system call, and an incremental reindex needs a
+    Path only for the pages it reads (560,000 pages: 5.1 s → under 1 s).
+    """
+    names: list[str] = []
     refused: list[dict[str, str]] = []
+    top = str(root)
 
-    def refuse(path: Path, reason: str) -> None:
-        refused.append({"file": _printable(relative_name(path, root)), "reason": reason})
+    def refuse(path: str, reason: str) -> None:
+        refused.append({"file": _printable(path[len(top) + 1 :]), "reason": reason})
 
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in dirnames:
-            if name.endswith(".md"):
-                refuse(base / name, "is a directory")
-        for name in sorted(filenames):
+    folders = [top]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        inner = []
+        for entry in entries:
+            name = entry.name
+            if _is_folder(entry):
+                if name.endswith(".md"):
+                    refuse(entry.path, "is a directory")
+                if not entry.is_symlink():  # never followed out of (or around) the tree
+                    inner.append(entry.path)
+                continue
             if not name.endswith(".md"):
                 continue
-            path = base / name
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                refuse(path, "file name is not valid UTF-8")
+                refuse(entry.path, "file name is not valid UTF-8")
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                refuse(path, "symlink points outside the pages folder")
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+                refuse(entry.path, "symlink points outside the pages folder")
                 continue
-            pages.append(path)
-    pages.sort()
-    return pages, refused
+            names.append(entry.path[len(top) + 1 :])
+        folders.extend(reversed(inner))
+    names.sort(key=lambda name: name.split(os.sep))  # as Path objects compare
+    return names, refused
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # a symlink to a folder counts, as os.walk counts it
+    except OSError:
+        return False
 
 
 def read_page(path: Path, max_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> PageFile:
