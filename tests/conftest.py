@@ -145,6 +145,10 @@ class Server:
             "TRIALSEARCH_INDEX_DIR": str(index_dir),
             "WEB_CONCURRENCY": str(workers),
             "TRIALSEARCH_ACCESS_LOG": "off",
+            # workers take requests at once (as before warming first): a test that
+            # counts on every worker answering must not meet one still warming;
+            # tests/test_warmup.py turns it on
+            "TRIALSEARCH_WARM_WAIT": "0",
             **(env or {}),
         }
         self.proc = subprocess.Popen(

@@ -277,7 +277,7 @@ def test_servers_warm_unless_told_not_to(built, monkeypatch):
 @pytest.mark.server
 def test_a_gunicorn_worker_warms_the_generation_it_opens_and_logs_what_it_did(built, start_server):
     _, index_dir = built
-    server = start_server(index_dir, workers=1)
+    server = start_server(index_dir, workers=1, env={"TRIALSEARCH_WARM_WAIT": "60"})
     try:
         assert server.get("/api/search?q=asthma").status_code == 200
         time.sleep(1.0)  # 200 studies warm in milliseconds
