@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import mmap
 
 import numpy as np
 import pytest
 
+from indexer.index import npz_map
 from indexer.index.build import reindex
 from indexer.index.columns import COLUMNS_FILE, Columns, FacetColumn
+from indexer.index.npz_map import load_mapped
 from indexer.index.store import MANIFEST, IndexStore
 from indexer.search.query import commonest_values
 
@@ -56,6 +59,49 @@ def test_every_generation_carries_columns_equal_to_computing_them(tmp_path):
             assert computed.documents == 19 and computed.size == 21
     finally:
         ix.close()
+
+
+def _mapped(array) -> bool:
+    while array is not None:
+        if isinstance(array, np.memmap | mmap.mmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_saved_columns_are_mapped_from_the_file_not_read_into_each_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(npz_map, "MIN_MAPPED_BYTES", 0)  # small here; 2 MB at 560,000
+    pages = write_pages(tmp_path / "pages", pages_for(20))
+    reindex(pages, tmp_path / "ix", procs=1)
+    folder, ix = _open(tmp_path / "ix")
+    try:
+        with ix.searcher() as searcher:
+            saved = Columns(searcher, folder)
+            docs = saved.facets["country"].docs
+            assert _mapped(docs) and not docs.flags.writeable
+            _same(saved, _computed(searcher, folder))
+    finally:
+        ix.close()
+
+
+def test_an_npz_is_read_member_by_member_mapped_or_not(tmp_path):
+    arrays = {
+        "big": np.arange(40_000, dtype=np.int32),
+        "text": np.array("héllo"),
+        "matrix": np.ones((200, 100), dtype=np.float32, order="F"),
+        "empty": np.zeros(0, dtype=np.int64),
+    }
+    np.savez(tmp_path / "plain.npz", **arrays)
+    np.savez_compressed(tmp_path / "packed.npz", **arrays)
+    for name in ("plain.npz", "packed.npz"):
+        loaded = load_mapped(tmp_path / name)
+        for key, array in arrays.items():
+            assert loaded[key].dtype == array.dtype and np.array_equal(loaded[key], array), key
+    assert _mapped(load_mapped(tmp_path / "plain.npz")["big"])
+    assert not _mapped(load_mapped(tmp_path / "packed.npz")["big"])
+    (tmp_path / "bad.npz").write_bytes(b"not numpy")
+    with pytest.raises(ValueError):
+        load_mapped(tmp_path / "bad.npz")
 
 
 def test_columns_of_another_size_are_ignored(tmp_path):

@@ -18,6 +18,7 @@ from . import segment_cache
 from .age_groups import AGE_GROUP_VALUES, age_group_pairs
 from .facet_column import FacetColumn  # noqa: F401 - also read from here
 from .history import HISTORY_FIELDS, history_arrays, to_iso
+from .npz_map import load_mapped
 from .schema import AGE_SCALE, FACETS, NUMBER_MISSING, NUMERIC_FIELDS
 from .site_lines import read_site_lines
 from .sites import SITE_FACETS, build_site_table, empty_table, load_table
@@ -213,36 +214,36 @@ class Columns:
 def _load(path: Path, size: int) -> dict[str, Any] | None:
     """Saved columns, if they exist and describe an index of this size."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if int(data["size"][0]) != size:
-                return None
-            facets = {}
-            for spec in FACETS:
-                key = f"facet.{spec.name}"
-                if spec.derived and f"{key}.values" not in data:
-                    continue  # computed on opening (columns saved before it existed)
-                values = json.loads(str(data[f"{key}.values"]))
-                grouped = f"{key}.value_docs" in data  # not in columns saved before 2026-11-30
-                facets[spec.name] = FacetColumn(
-                    values=values,
-                    docs=data[f"{key}.docs"],
-                    codes=data[f"{key}.codes"],
-                    index={v: i for i, v in enumerate(values)},
-                    value_docs=data[f"{key}.value_docs"] if grouped else None,
-                    value_starts=data[f"{key}.value_starts"] if grouped else None,
-                )
-            live = data["live"]
-            return {
-                "live": live,
-                "documents": int(live.sum()),
-                "facets": facets,
-                "numbers": {
-                    name: data[f"number.{name}"]
-                    for name in (*NUMERIC_FIELDS, *HISTORY_FIELDS)
-                    if f"number.{name}" in data
-                },
-                "nct_rank": data["nct_rank"],
-            }
+        data = load_mapped(path)  # shared by every worker through the page cache
+        if int(data["size"][0]) != size:
+            return None
+        facets = {}
+        for spec in FACETS:
+            key = f"facet.{spec.name}"
+            if spec.derived and f"{key}.values" not in data:
+                continue  # computed on opening (columns saved before it existed)
+            values = json.loads(str(data[f"{key}.values"]))
+            grouped = f"{key}.value_docs" in data  # not in columns saved before 2026-11-30
+            facets[spec.name] = FacetColumn(
+                values=values,
+                docs=data[f"{key}.docs"],
+                codes=data[f"{key}.codes"],
+                index={v: i for i, v in enumerate(values)},
+                value_docs=data[f"{key}.value_docs"] if grouped else None,
+                value_starts=data[f"{key}.value_starts"] if grouped else None,
+            )
+        live = data["live"]
+        return {
+            "live": live,
+            "documents": int(live.sum()),
+            "facets": facets,
+            "numbers": {
+                name: data[f"number.{name}"]
+                for name in (*NUMERIC_FIELDS, *HISTORY_FIELDS)
+                if f"number.{name}" in data
+            },
+            "nct_rank": data["nct_rank"],
+        }
     except (OSError, KeyError, ValueError):
         return None
 
