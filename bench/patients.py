@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -187,24 +189,52 @@ def print_table(results: dict) -> None:
 def latency_at_scale(index_dir: Path, parse_params, search_index, passes: int = 3) -> dict:
     """Every patient topic of both sets as a first page (20 hits, every facet) on
     another index — the 560,000-study one — `passes` times: the first pass meets cold
-    caches, the others are warm. Relevance is not scored there (the judged studies
+    caches, the others are warm. Then as a server restarts: the caches' words kept
+    (warm_memory.py, in a temp cache folder), a fresh index warmed with them before
+    its first request, one pass. Relevance is not scored there (the judged studies
     are the real corpus's); only time."""
     texts = []
     for name in SETS:
         with open(TREC / f"{name}-topics.jsonl", encoding="utf-8") as handle:
             texts += [json.loads(line)["text"].strip() for line in handle]
-    index = search_index(index_dir)
-    out = {"topics": len(texts), "documents": index.info()["documents"]}
-    for number in range(1, passes + 1):
+
+    def one_pass(index) -> dict[str, float]:
         took = []
         for text in texts:
             started = time.perf_counter()
             index.search(parse_params({"q": [text], "mode": ["patient"]}))
             took.append((time.perf_counter() - started) * 1000)
-        out[f"pass{number}"] = {
+        return {
             "p50_ms": percentile(took, 0.5),
             "p95_ms": percentile(took, 0.95),
             "max_ms": round(max(took), 1),
         }
-    index.close()
+
+    with tempfile.TemporaryDirectory(prefix="trialsearch-warm-") as cache:
+        previous = os.environ.get("TRIALSEARCH_CACHE_DIR")
+        os.environ["TRIALSEARCH_CACHE_DIR"] = cache
+        try:
+            index = search_index(index_dir)
+            out = {"topics": len(texts), "documents": index.info()["documents"]}
+            for number in range(1, passes + 1):
+                out[f"pass{number}"] = one_pass(index)
+            index.close()
+            learner = search_index(index_dir, warm=True)  # what a server's worker keeps
+            learner.prepare(120)
+            one_pass(learner)
+            learner.remember()
+            learner.close()
+            restarted = search_index(index_dir, warm=True)
+            started = time.perf_counter()
+            restarted.prepare(120)
+            out["after_restart"] = {
+                **one_pass(restarted),
+                "warming_s": round(time.perf_counter() - started, 1),
+            }
+            restarted.close()
+        finally:
+            if previous is None:
+                os.environ.pop("TRIALSEARCH_CACHE_DIR", None)
+            else:
+                os.environ["TRIALSEARCH_CACHE_DIR"] = previous
     return out
