@@ -79,6 +79,11 @@ def test_saved_columns_are_mapped_from_the_file_not_read_into_each_worker(tmp_pa
             saved = Columns(searcher, folder)
             docs = saved.facets["country"].docs
             assert _mapped(docs) and not docs.flags.writeable
+            # and the counting layouts each facet would otherwise make in every worker
+            several = next(c for c in saved.facets.values() if not c.single and len(c.docs))
+            one = next(c for c in saved.facets.values() if c.single and len(c.docs))
+            assert _mapped(several._keys) and _mapped(several._offsets)
+            assert _mapped(one._dense)
             _same(saved, _computed(searcher, folder))
     finally:
         ix.close()

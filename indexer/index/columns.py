@@ -70,8 +70,10 @@ class Columns:
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
             self.numbers.update(history_arrays(self.nct_rank, manifest or {}))
-        for column in self.facets.values():
-            column.prepare(self.live)
+        layouts = getattr(self, "layouts", {})
+        for name, column in self.facets.items():
+            column.prepare(self.live, layouts.get(name))
+        self.layouts = {}  # held by the columns now
 
     def _place_sites(self, reader, directory: Path | None, segments: Path | None) -> None:
         """The site arrays (memory-mapped when the reindex saved them) and, unless
@@ -116,6 +118,8 @@ class Columns:
             arrays[f"facet.{name}.value_docs"] = column.value_docs
             arrays[f"facet.{name}.value_starts"] = column.value_starts
             arrays[f"facet.{name}.values"] = np.array(json.dumps(column.values, ensure_ascii=False))
+            for part, array in column.layout().items():
+                arrays[f"layout.{name}.{part}"] = array
         for name, values in self.numbers.items():
             arrays[f"number.{name}"] = values
         write_atomic(directory / COLUMNS_FILE, lambda handle: np.savez(handle, **arrays))
@@ -233,8 +237,14 @@ def _load(path: Path, size: int) -> dict[str, Any] | None:
                 value_starts=data[f"{key}.value_starts"] if grouped else None,
             )
         live = data["live"]
+        layouts: dict[str, dict[str, np.ndarray]] = {}
+        for key, array in data.items():
+            if key.startswith("layout."):
+                _, name, part = key.split(".", 2)
+                layouts.setdefault(name, {})[part] = array
         return {
             "live": live,
+            "layouts": layouts,
             "documents": int(live.sum()),
             "facets": facets,
             "numbers": {
