@@ -123,7 +123,8 @@ SETTINGS: tuple[Setting, ...] = (
             "gunicorn workers (each warms its own caches: more than the cores is slower, "
             "`bench/README.md`)", "one per core, at least 2"),
     Setting("bind", "TRIALSEARCH_BIND", str, "127.0.0.1:8000",
-            "gunicorn bind address (Procfile)", "`127.0.0.1:8000`"),
+            "where gunicorn listens (`make run`, `trialsearch serve` unless given "
+            "`--host`/`--port`, the Procfile)", "`127.0.0.1:8000`"),
     Setting("worker_timeout", "TRIALSEARCH_WORKER_TIMEOUT", _positive_int, 30,
             "seconds before gunicorn kills a silent worker (keep it above the request "
             "budget)", "30"),

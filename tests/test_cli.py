@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from indexer.cli.serve import gunicorn_args
+
 from pagemaker import make_page, write_pages
 
 CLI = [str(Path(sys.executable).with_name("trialsearch"))]
@@ -198,3 +202,24 @@ def test_reindex_and_stats_say_how_many_sites_were_placed_and_search_finds_them_
     ambiguous = run("search", "--index", index, "--near", "Portland")
     assert ambiguous.returncode == 2
     assert "Portland, Oregon, United States; Portland, Maine, United States" in ambiguous.stderr
+
+
+@pytest.mark.parametrize(
+    "host, port, bind, expected",
+    [
+        (None, None, "0.0.0.0:9000", None),  # gunicorn_conf.py applies TRIALSEARCH_BIND
+        ("0.0.0.0", None, "127.0.0.1:8000", "0.0.0.0:8000"),
+        (None, 8123, "10.0.0.5:9000", "10.0.0.5:8123"),
+        ("::1", 8123, "127.0.0.1:8000", "[::1]:8123"),
+        (None, 8123, "unix:/run/trialsearch.sock", "127.0.0.1:8123"),
+    ],
+)
+def test_serve_listens_where_told_else_where_trialsearch_bind_says(host, port, bind, expected):
+    args = gunicorn_args(host, port, None, bind)
+    assert args[:3] == ["gunicorn", "-c", "python:webapp.gunicorn_conf"]
+    assert args[-1] == "webapp:create_app()"
+    if expected is None:
+        assert "--bind" not in args
+    else:
+        assert args[args.index("--bind") + 1] == expected
+    assert gunicorn_args(None, None, 3, bind)[3:5] == ["--workers", "3"]

@@ -10,6 +10,7 @@ import click
 
 from ..index.build import ensure_index
 from ..pages.sample import write_sample
+from ..settings import read_setting
 from .common import index_option, pages_option
 
 
@@ -32,8 +33,15 @@ def sample(out_dir: Path, count: int, seed: int) -> None:
 @click.command()
 @index_option
 @pages_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--host", default=None, help="Address to listen on [default: TRIALSEARCH_BIND's, 127.0.0.1]."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on [default: TRIALSEARCH_BIND's, 8000].",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -50,8 +58,8 @@ def sample(out_dir: Path, count: int, seed: int) -> None:
 def serve(
     index_dir: Path,
     pages_dir: Path | None,
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
     workers: int | None,
     build_missing: bool,
 ) -> None:
@@ -63,9 +71,24 @@ def serve(
     if build_missing:
         ensure_index(index_dir, pages_dir, say=lambda line: click.echo(line, err=True))
     env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(Path(index_dir).resolve()))
-    args = ["gunicorn", "-c", "python:webapp.gunicorn_conf", "--bind", f"{host}:{port}"]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    os.execve(str(gunicorn), gunicorn_args(host, port, workers, read_setting("bind")), env)
+
+
+def gunicorn_args(host: str | None, port: int | None, workers: int | None, bind: str) -> list[str]:
+    """gunicorn's command line: --host/--port where given, else TRIALSEARCH_BIND's (`bind`,
+    which gunicorn_conf.py applies itself when neither is given)."""
+    args = ["gunicorn", "-c", "python:webapp.gunicorn_conf"]
+    if host is not None or port is not None:
+        default_host, _, default_port = (
+            ("", "", "") if bind.startswith(("unix:", "fd://")) else bind.rpartition(":")
+        )
+        chosen_host = host if host is not None else default_host or "127.0.0.1"
+        chosen_port = port if port is not None else default_port or "8000"
+        if ":" in chosen_host and not chosen_host.startswith("["):
+            chosen_host = f"[{chosen_host}]"  # an IPv6 address, as gunicorn reads it
+        args += ["--bind", f"{chosen_host}:{chosen_port}"]
     if workers:
         args += ["--workers", str(workers)]
     args.append("webapp:create_app()")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    os.execve(str(gunicorn), args, env)
+    return args
