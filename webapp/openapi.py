@@ -96,7 +96,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
         "431": _json("Error", "The headers are larger than the server takes."),
         "503": error_503,
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "trialsearch",
@@ -267,3 +267,21 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
         },
         "components": {"schemas": component_schemas()},
     }
+    _limits_everywhere(document["paths"], search_responses)
+    return document
+
+
+def _limits_everywhere(paths: dict[str, Any], search_responses: dict[str, Any]) -> None:
+    """gunicorn refuses an over-long request line (414) or headers (431) before any
+    view runs, on every path: JSON under /api/ (webapp/gunicorn_worker.py), its own
+    page elsewhere."""
+    for path, operations in paths.items():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if path.startswith("/api/"):
+                long_url = _json("Error", "The URL is longer than the server takes.")
+                responses.setdefault("414", long_url)
+                responses.setdefault("431", search_responses["431"])
+            else:
+                responses.setdefault("414", {"description": "The URL is too long (a page)."})
+                responses.setdefault("431", {"description": "The headers are too large (a page)."})
