@@ -52,7 +52,9 @@ class Columns:
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         saved = _load(directory / COLUMNS_FILE, self.size) if directory is not None else None
+        layouts: dict[str, dict[str, np.ndarray]] = {}  # each facet's, as the reindex saved them
         if saved is not None:
+            layouts = saved.pop("layouts")
             self.__dict__.update(saved)
         else:
             self.live = np.zeros(self.size, dtype=bool)
@@ -70,10 +72,8 @@ class Columns:
             if manifest is None and directory is not None:
                 manifest = read_json_object(directory / MANIFEST)
             self.numbers.update(history_arrays(self.nct_rank, manifest or {}))
-        layouts = getattr(self, "layouts", {})
         for name, column in self.facets.items():
             column.prepare(self.live, layouts.get(name))
-        self.layouts = {}  # held by the columns now
 
     def _place_sites(self, reader, directory: Path | None, segments: Path | None) -> None:
         """The site arrays (memory-mapped when the reindex saved them) and, unless

@@ -98,7 +98,7 @@ def scan_pages(root: Path) -> tuple[list[str], list[dict[str, str]]]:
 
     os.scandir and strings, not os.walk and pathlib: a folder entry says whether it is
     a folder or a symlink without a system call, and an incremental reindex needs a
-    Path only for the pages it reads (560,000 pages: 5.1 s → under 1 s).
+    Path only for the pages it reads (560,000 pages: 5.1 s → 1.8 s).
     """
     names: list[str] = []
     refused: list[dict[str, str]] = []

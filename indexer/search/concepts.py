@@ -14,7 +14,7 @@ ranks them above studies that only mention the words.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable
 from math import log
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,9 @@ CONCEPT_WEIGHT = 5.0
 # Conditions only: the same for listed interventions moved title and acronym known
 # items down ("Radiation Antiandrogen Prostate", "Biomarkers") and helped no set.
 FACET = "condition"
+# the sets of groups whose studies are remembered (an LRU: a set's array is at most
+# the studies of its condition, 0.5 MB for COVID-19 at 560,000)
+REMEMBERED_SETS = 256
 
 
 class ListedConcepts:
@@ -44,6 +47,8 @@ class ListedConcepts:
 
     def __init__(self, snap: Snapshot, table: _Lookups) -> None:
         self._by_group: dict[Hashable, list[int]] = defaultdict(list)
+        self._studies: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
         self._column = column = snap.columns.facets.get(FACET)
         self.size = snap.columns.size
         exact_terms: dict[Hashable, frozenset[str]] = {}
@@ -60,15 +65,27 @@ class ListedConcepts:
                     self._by_group[group].append(code)
 
     def studies(self, groups: Iterable[Hashable]) -> np.ndarray:
-        """The documents listing a term of any of these groups, sorted, distinct."""
-        parts = []
-        for group in groups:
+        """The documents listing a term of any of these groups, sorted, distinct.
+        Remembered per set of groups: COVID-19's 64,000 studies at 560,000 took 8 ms
+        to gather, on every request naming it."""
+        key = tuple(groups)
+        with self._lock:
+            found = self._studies.get(key)
+            if found is not None:
+                self._studies.move_to_end(key)
+                return found
+        listed = np.zeros(self.size, dtype=bool)
+        starts, docs = self._column.value_starts, self._column.value_docs
+        for group in key:
             for code in self._by_group.get(group, ()):
-                starts, docs = self._column.value_starts, self._column.value_docs
-                parts.append(docs[int(starts[code]) : int(starts[code + 1])])
-        if not parts:
-            return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts)).astype(np.int64)
+                listed[docs[int(starts[code]) : int(starts[code + 1])]] = True
+        found = np.flatnonzero(listed)
+        found.flags.writeable = False  # shared by every request naming these groups
+        with self._lock:
+            self._studies[key] = found
+            while len(self._studies) > REMEMBERED_SETS:
+                self._studies.popitem(last=False)
+        return found
 
 
 _LOCK = threading.Lock()

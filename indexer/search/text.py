@@ -181,9 +181,8 @@ def _parse_words(snap: Snapshot, text: str, exact: bool) -> tuple[query.Query, l
         expansions: list[Expansion] = []
         if not exact:
             table = get_table()
-            leaves: dict[int, query.Query] = {}
-
-            counts: dict[int, int] = {}
+            leaves: dict[int, query.Query] = {}  # placeholder number -> studies listing
+            counts: dict[int, int] = {}  # id(expansion) -> how many studies list it
 
             def listed(expansion: Expansion) -> str:
                 """The placeholder of the studies listing the phrase's concept."""

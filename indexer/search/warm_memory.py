@@ -13,11 +13,10 @@ the index folder: a read-only index (a replica) still gets one.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from pathlib import Path
 
-from ..atomic import write_json_atomic
+from ..atomic import read_json_object, write_json_atomic
 from ..settings import cache_root
 
 log = logging.getLogger(__name__)
@@ -51,11 +50,8 @@ def remember(path: Path, cached: Cached) -> None:
 
 def recall(path: Path) -> Cached | None:
     """What was remembered, or None (never written, unreadable, not ours)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
+    data = read_json_object(path)
+    if not data:
         return None
 
     def keys(name: str) -> list[tuple[str, str]]:
