@@ -60,7 +60,7 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn over the index with the project's own config (workers as in production)."""
 
-    def __init__(self, index: Path, workers: int | None = None) -> None:
+    def __init__(self, index: Path, workers: int | None = None, nice: int = 0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, TRIALSEARCH_INDEX_DIR=str(index), TRIALSEARCH_ACCESS_LOG="/dev/null")
@@ -73,6 +73,8 @@ class Gunicorn:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # a server that only gets the CPU others leave (a control, hostile_load.py)
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
 
     def first_answer(self) -> float:
@@ -108,9 +110,9 @@ class Gunicorn:
 
 
 @contextlib.contextmanager
-def gunicorn(index_dir: Path, workers: int = 2) -> Iterator[str]:
+def gunicorn(index_dir: Path, workers: int | None = 2, nice: int = 0) -> Iterator[str]:
     """A real gunicorn over index_dir on a free loopback port; yields its base URL."""
-    server = Gunicorn(index_dir, workers)
+    server = Gunicorn(index_dir, workers, nice)
     try:
         server.first_answer()
         yield server.url

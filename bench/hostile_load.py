@@ -7,7 +7,10 @@ Three phases, loopback only, bounded in time:
 1. a normal client alone (the baseline: p50 / p95 of an everyday mix);
 2. each hostile request once, on an idle server: its status and time;
 3. two hostile clients looping over the hostile set while the normal client runs
-   again: its p50 / p95 then, and the slowest hostile answer.
+   again: its p50 / p95 then, and the slowest hostile answer;
+4. (the control) the same two clients against a second server over the same index
+   whose processes all run at nice 19: what the normal client loses then is the
+   machine's shared hardware, the floor no scheduling in the server can go below.
 Every hostile request must be answered 200 or refused with a 4xx within the time
 budget; any 5xx or connection failure is listed and makes the exit code 1. Figures
 are printed and written to bench/results/NAME.json (docs/reliability.md quotes them).
@@ -17,11 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import random
 import string
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import BIN, EVERYDAY, ROOT, gunicorn, machine, percentile, write_result  # noqa: E402
+
+from indexer.settings import load_settings  # noqa: E402
 
 NORMAL = [*EVERYDAY, "/api/search?q=breast+cancer+chemotherapy"]
 
@@ -117,9 +123,55 @@ def normal_client(url: str, seconds: float) -> dict[str, Any]:
     }
 
 
-def run(index: Path, seconds: float, workers: int = 2) -> dict[str, Any]:
+def attacker(url: str, offset: int, stop: Any, answers: Any) -> None:
+    """A hostile client: the hostile set in a loop until told to stop; its (label,
+    status, ms) go back through the queue."""
+    os.nice(19)
+    hostile = hostile_set()
+    own = requests.Session()
+    seen = []
+    i = offset
+    while not stop.is_set():
+        label, path, params = hostile[i % len(hostile)]
+        status, ms = _get(own, url + path, params)
+        seen.append((label, status, ms))
+        i += 1
+    answers.put(seen)
+
+
+def _under_attack(
+    normal_url: str, hostile_url: str, seconds: float
+) -> tuple[dict[str, Any], list[tuple[str, int, float]]]:
+    """The normal client at normal_url while two hostile clients loop at hostile_url.
+
+    Each hostile client is a process of its own at nice 19, as if it ran on another
+    machine: on this 2-core loopback, client threads beside the normal one shared its
+    interpreter lock (p95 124 ms where processes give 95), and a client's own CPU is
+    the server's; neither is what a server meets from clients elsewhere."""
+    context = multiprocessing.get_context("spawn")
+    stop, answers = context.Event(), context.Queue()
+    attackers = [
+        context.Process(target=attacker, args=(hostile_url, k * 7, stop, answers)) for k in range(2)
+    ]
+    for process in attackers:
+        process.start()
+    try:
+        time.sleep(1.0)  # both clients sending before the normal client starts
+        normal = normal_client(normal_url, seconds)
+    finally:
+        stop.set()
+        seen = [item for _ in attackers for item in answers.get(timeout=120)]
+        for process in attackers:
+            process.join()
+    return normal, seen
+
+
+def run(
+    index: Path, seconds: float, workers: int | None = None, control: bool = True
+) -> dict[str, Any]:
     hostile = hostile_set()
     result: dict[str, Any] = {"machine": machine(), "index": str(index), "seconds": seconds}
+    result["workers"] = workers or load_settings().workers
     with gunicorn(index, workers=workers) as url:
         session = requests.Session()
         for path in NORMAL:  # one pass to open the generation in both workers
@@ -132,29 +184,8 @@ def run(index: Path, seconds: float, workers: int = 2) -> dict[str, Any]:
             once.append({"request": label, "status": status, "ms": round(ms, 1)})
         result["hostile_once"] = once
 
-        stop = threading.Event()
-        seen: list[tuple[str, int, float]] = []
-        lock = threading.Lock()
-
-        def attacker(offset: int) -> None:
-            own = requests.Session()
-            i = offset
-            while not stop.is_set():
-                label, path, params = hostile[i % len(hostile)]
-                status, ms = _get(own, url + path, params)
-                with lock:
-                    seen.append((label, status, ms))
-                i += 1
-
-        threads = [threading.Thread(target=attacker, args=(k * 7,)) for k in range(2)]
-        for thread in threads:
-            thread.start()
-        try:
-            result["with_two_hostile_clients"] = normal_client(url, seconds)
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join()
+        normal, seen = _under_attack(url, url, seconds)
+        result["with_two_hostile_clients"] = normal
         statuses: dict[str, int] = {}
         for _, status, _ in seen:
             statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -165,6 +196,15 @@ def run(index: Path, seconds: float, workers: int = 2) -> dict[str, Any]:
             "p95_ms": round(percentile([ms for _, _, ms in seen], 95), 1),
             "slowest": {"request": slowest[0], "status": slowest[1], "ms": round(slowest[2], 1)},
         }
+        if control:
+            # The machine's floor: the same attack on a second server whose every
+            # process runs at nice 19, so it only ever gets the CPU the normal
+            # client's server leaves; what the normal client still loses then is
+            # the hardware both share (caches, memory), not this server's doing.
+            with gunicorn(index, workers=workers, nice=19) as elsewhere:
+                result["with_two_hostile_clients_elsewhere_nice19"], _ = _under_attack(
+                    url, elsewhere, seconds
+                )
     bad = [item for item in once if not (item["status"] == 200 or 400 <= item["status"] < 500)]
     bad += [{"request": label, "status": s} for label, s, _ in seen if not 200 <= s < 500]
     bad += [{"normal": f} for f in result["alone"]["failures"]]
@@ -195,14 +235,27 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/trialsearch-hostile"))
     parser.add_argument("--seconds", type=float, default=30.0, help="each client phase")
     parser.add_argument("--name", default=None, help="result file name (bench/results/)")
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="skip phase 4 (the same attack on a second server at nice 19)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: the service's)"
+    )
     args = parser.parse_args()
     if args.index is None and args.n is None:
         parser.error("give --index DIR or --n N")
     index = args.index or build(args.n, args.work / str(args.n))
-    result = run(index, args.seconds)
+    result = run(index, args.seconds, args.workers, control=not args.no_control)
     alone, loaded = result["alone"], result["with_two_hostile_clients"]
     print(f"normal client alone:            p50 {alone['p50_ms']} ms, p95 {alone['p95_ms']} ms")
     print(f"with two hostile clients:       p50 {loaded['p50_ms']} ms, p95 {loaded['p95_ms']} ms")
+    floor = result.get("with_two_hostile_clients_elsewhere_nice19")
+    if floor:
+        print(
+            f"attack on a nice-19 server beside: p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms"
+        )
     for item in result["hostile_once"]:
         print(f"  {item['status']:>4}  {item['ms']:>8.1f} ms  {item['request']}")
     attack = result["hostile_clients"]

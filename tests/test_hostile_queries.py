@@ -99,3 +99,4 @@ def test_two_hostile_clients_get_answers_or_400s_and_a_normal_client_only_answer
     assert statuses["9,000-character URL"] == 414
     assert result["alone"]["requests"] > 0 and result["with_two_hostile_clients"]["failures"] == []
     assert result["hostile_clients"]["requests"] > 0 and result["failures"] == []
+    assert result["with_two_hostile_clients_elsewhere_nice19"]["requests"] > 0
