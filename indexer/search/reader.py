@@ -55,6 +55,8 @@ class Snapshot:
         self.patient_vocabulary: dict[str, Any] | None = None
         # which studies list which synonym group, per set of lists (concepts.py)
         self.listed_concepts: dict[int, Any] = {}
+        # the spelling field's words for "did you mean", read once (spelling.py)
+        self.spelling: Any = None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -12,6 +12,7 @@ from ..errors import ParamError
 from ..pages.values import NCT_IN_TEXT
 from .matching import match
 from .request import SearchRequest
+from .spelling import lexicon
 from .text import OPERATORS, WORD, parse_text
 
 if TYPE_CHECKING:
@@ -51,15 +52,15 @@ def suggest(snap: Snapshot, req: SearchRequest, total: int) -> str | None:
     unknown = list(dict.fromkeys(token.lower() for token in tokens if token in eligible))
     if not unknown or len(unknown) > MAX_UNKNOWN_WORDS:
         return None
-    corrector = searcher.corrector("spell")
+    words = lexicon(snap)
     deadline = time.monotonic() + SUGGEST_SECONDS
     fixes: dict[str, str] = {}
     for word in unknown:
         if time.monotonic() > deadline:
             break
-        options = corrector.suggest(word, limit=1, maxdist=2, prefix=SUGGEST_PREFIX)
-        if options:
-            fixes[word] = options[0]
+        fixed = words.correct(word, prefix=SUGGEST_PREFIX)
+        if fixed:
+            fixes[word] = fixed
     changed = bool(fixes)
     out = [fixes.get(token.lower(), token) if token in eligible else token for token in tokens]
     if not changed:

@@ -37,6 +37,7 @@ from .params import SUGGEST_FIELDS_DEFAULT
 from .patient_query import index_vocabulary
 from .prefixes import prefix_codes
 from .scoring import FastScorer
+from .spelling import lexicon
 from .synonyms import get_table
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def start_warming(
                 return
             index_vocabulary(snap)  # patient mode's dictionary of the index's own names
             listed_concepts(snap, get_table())  # which studies list which synonym group
+            lexicon(snap)  # the spelling field's words, for "did you mean"
             report = warm(
                 snap.scorer.sharing_caches(searcher),
                 keys,
