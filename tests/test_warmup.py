@@ -12,6 +12,7 @@ from indexer.index.build import full_build, reindex
 from indexer.index.hot_terms import HOT_FIELDS, HOT_TERMS_FILE, load_hot_terms
 from indexer.index.store import IndexStore
 from indexer.pages.sample import write_sample
+from indexer.search.close_values import CACHE_ATTRIBUTE
 from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
 from indexer.search.warm_memory import memory_path, recall, remember
@@ -106,6 +107,9 @@ def test_a_warmed_worker_holds_the_hot_words_and_answers_exactly_as_a_cold_one(b
             assert (field, words[0]) in postings
         assert ("title", hot["title"][0]) in positions
         assert ("conditions", hot["conditions"][0]) in positions
+        # a typo and an unknown filter value are answered from what warming made
+        assert snap.spelling is not None
+        assert getattr(snap.columns.facets["condition"], CACHE_ATTRIBUTE, None) is not None
         assert first == _search(cold, "asthma")
         for q in QUERIES:
             assert _search(warmed, q) == _search(cold, q), q
