@@ -50,12 +50,15 @@ def partial_matches(
         return None
     held = np.zeros(snap.columns.size, dtype=np.int16)
     score = np.zeros(snap.columns.size, dtype=np.float64)
-    masks = []
+    masks: list[np.ndarray | None] = []  # None: no admitted study holds the word
     for _, q in words:
         mask, scores = snap.scorer.evaluate(q)
         mask &= filters
+        if not mask.any():  # 32 unknown words cost 25 ms of sums over zeros at 560k
+            masks.append(None)
+            continue
         held += mask
-        score += scores * mask
+        np.add(score, scores, out=score, where=mask)
         masks.append(mask)
     best = int(held.max()) if len(held) else 0
     if best == 0:
@@ -68,7 +71,8 @@ def partial_matches(
         candidates, key = candidates[top], key[top]
     order = candidates[np.lexsort((candidates, -key))].tolist()
     lacking = {
-        doc: [w for (w, _), m in zip(words, masks, strict=True) if not m[doc]] for doc in order
+        doc: [w for (w, _), m in zip(words, masks, strict=True) if m is None or not m[doc]]
+        for doc in order
     }
     return (
         order,
