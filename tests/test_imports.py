@@ -19,6 +19,7 @@ SEARCH_WHOOSH_READERS = {
     "snippets",
     "concepts",
     "query_cost",
+    "spelling",
 }
 
 
