@@ -83,14 +83,16 @@ class Lexicon:
         return lo, hi
 
 
-def lexicon(snap: Snapshot) -> Lexicon:
-    """The generation's lexicon, read once (the warm-up thread usually has)."""
+def lexicon(snap: Snapshot, reader: Any = None) -> Lexicon:
+    """The generation's lexicon, read once (the warm-up thread usually has, through
+    the `reader` of its own searcher: Whoosh's files are not read from two threads
+    through one reader; a request reads through the snapshot's)."""
     found = snap.spelling
     if found is None:
         with _LOCK:
             found = snap.spelling
             if found is None:
-                found = snap.spelling = Lexicon(snap.searcher.reader())
+                found = snap.spelling = Lexicon(reader or snap.searcher.reader())
     return found
 
 

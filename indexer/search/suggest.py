@@ -21,17 +21,17 @@ if TYPE_CHECKING:
 FEW_RESULTS = 3  # fewer hits than this and a correction is looked for
 MAX_UNKNOWN_WORDS = 3  # more unknown words than this are not typos
 SUGGEST_SECONDS = 0.3  # the most a request spends correcting words
-# Corrections keep the word's first letter: the lexicon walk is then ~20× cheaper
-# (10,000 studies: 645 → 31 ms a word; 560,000: 60 ms) and the same for real typos
-# (diabetis, astma, alzhiemer, pnemonia … all still corrected; docs/reliability.md).
+# Corrections keep the word's first letter: fewer words to compare, and the same
+# corrections for real typos (diabetis, astma, alzhiemer, pnemonia …; when Whoosh
+# walked its lexicon this made a word 645 → 31 ms at 10,000 studies).
 SUGGEST_PREFIX = 1
 
 
 def suggest(snap: Snapshot, req: SearchRequest, total: int) -> str | None:
     """A corrected query from the index's own (unstemmed) words, if it finds more.
 
-    Correcting a word walks the spelling lexicon (among words of its first letter:
-    30-60 ms a word), and the work is bounded: a query with more than
+    Correcting a word compares it with the generation's spelling lexicon (spelling.py:
+    about 1 ms a word at 560,000 studies), and the work is bounded: a query with more than
     MAX_UNKNOWN_WORDS unknown words gets no suggestion (it is not a typo), each
     distinct word is corrected once, and correcting stops after SUGGEST_SECONDS.
     """

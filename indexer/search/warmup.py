@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..index.schema import FACETS
@@ -143,22 +144,28 @@ def start_warming(
             log.warning("cache warming skipped: %s", exc)
             return
         try:
-            for name in SUGGEST_FIELDS_DEFAULT:
+            # each made once per generation, the next only while no request runs
+            facets = snap.columns.facets
+            steps: list[Callable[[], object]] = [
+                # the word starts of the facets the search box completes
+                *(partial(prefix_codes, facets[name], "") for name in SUGGEST_FIELDS_DEFAULT),
+                partial(index_vocabulary, snap),  # patient mode's names of the index
+                partial(listed_concepts, snap, get_table()),  # who lists which group
+                # "did you mean"'s words, read through this thread's own searcher
+                partial(lexicon, snap, searcher.reader()),
+                # close values for a value of an open facet no study has
+                *(
+                    partial(close_values_lookup, facets[facet.name])
+                    for facet in FACETS
+                    if facet.values is None
+                ),
+            ]
+            for step in steps:
                 while busy() and not snap.retired:
                     time.sleep(IDLE_POLL_SECONDS)
                 if snap.retired:
                     return
-                prefix_codes(snap.columns.facets[name], "")
-            while busy() and not snap.retired:
-                time.sleep(IDLE_POLL_SECONDS)
-            if snap.retired:
-                return
-            index_vocabulary(snap)  # patient mode's dictionary of the index's own names
-            listed_concepts(snap, get_table())  # which studies list which synonym group
-            lexicon(snap)  # the spelling field's words, for "did you mean"
-            for facet in FACETS:  # close values for a value no study has
-                if facet.values is None:
-                    close_values_lookup(snap.columns.facets[facet.name])
+                step()
             report = warm(
                 snap.scorer.sharing_caches(searcher),
                 keys,
