@@ -1,10 +1,13 @@
-"""Write small mirror pages for tests, through the project's one page renderer."""
+"""Write small mirror pages for tests, through the project's one page renderer, index
+them, and ask the index as the tests of ranking do."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from indexer.pages.render import PageContent, render_page
+from indexer.search.request import parse_params
 
 
 def make_page(
@@ -82,3 +85,13 @@ def build_studies(folder: Path, index_dir: Path, studies: dict[str, tuple[str, d
     }
     full_build(write_pages(folder, pages), index_dir, procs=1)
     return index_dir
+
+
+def search(index: Any, q: str, **params: str) -> Any:
+    """`index.search` for the text `q` and single-valued parameters."""
+    return index.search(parse_params({"q": [q], **{k: [v] for k, v in params.items()}}))
+
+
+def ids(resp: Any) -> list[str]:
+    """The NCT IDs of a response's hits, in order."""
+    return [hit["nct_id"] for hit in resp.results]

@@ -13,7 +13,7 @@ import pytest
 from indexer.search.query import SearchIndex, search_markdown
 from indexer.search.request import parse_params
 
-from pagemaker import build_studies
+from pagemaker import build_studies, ids, search
 
 # One group of ten terms: more than the six the text expansion searches.
 LYMPHOMA = [
@@ -70,14 +70,6 @@ def index(tmp_path_factory):
         patch.setenv("TRIALSEARCH_SYNONYMS", str(lists))
         yield ix
     ix.close()
-
-
-def search(index, q, **params):
-    return index.search(parse_params({"q": [q], **{k: [v] for k, v in params.items()}}))
-
-
-def ids(resp):
-    return [h["nct_id"] for h in resp.results]
 
 
 def test_a_concept_finds_every_study_listing_it_not_only_the_six_names_searched(index):

@@ -14,7 +14,7 @@ from indexer.search.query import SearchIndex
 from indexer.search.request import parse_params
 from indexer.search.synonyms import DEFAULT_LISTS, SynonymTable, get_table
 
-from pagemaker import build_studies
+from pagemaker import build_studies, ids, search
 
 ASTROCYTOMA = ("Anaplastic Astrocytoma",)
 STUDIES = {
@@ -48,14 +48,6 @@ def index(tmp_path_factory):
     ix = SearchIndex(build_studies(folder, index_dir, STUDIES))
     yield ix
     ix.close()
-
-
-def search(index, q, **params):
-    return index.search(parse_params({"q": [q], **{k: [v] for k, v in params.items()}}))
-
-
-def ids(resp):
-    return [hit["nct_id"] for hit in resp.results]
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,9 @@ import pytest
 from indexer.index.build import reindex
 from indexer.index.store import POINTER
 from indexer.search.query import SearchIndex
-from indexer.search.request import parse_params
 from indexer.search.synonyms import SynonymTable, normalise_phrase
 
-from pagemaker import build_studies, make_page, write_pages
+from pagemaker import build_studies, ids, make_page, search, write_pages
 
 STUDIES = {
     "NCT04554719": ("Pembrolizumab in Peripheral T-cell Lymphoma", {}),
@@ -54,15 +53,6 @@ def index(tmp_path_factory):
     ix = SearchIndex(build_studies(folder, index_dir, STUDIES))
     yield ix
     ix.close()
-
-
-def search(index, q, **params):
-    args = {"q": [q], **{k: [v] for k, v in params.items()}}
-    return index.search(parse_params(args))
-
-
-def ids(resp):
-    return [h["nct_id"] for h in resp.results]
 
 
 @pytest.mark.parametrize("q", ["NCT04554719", "nct04554719", "NCT4554719", "04554719"])
